@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11+:
+#   make run    installs the toolkit into .venv and runs the default verification suite
+#   make test   installs the toolkit with its test dependencies and runs the tests
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: run quick test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/ssmverify run
+
+quick: $(VENV)/.installed
+	$(BIN)/ssmverify run --quick
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) ssmverify-out build *.egg-info
