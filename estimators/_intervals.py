@@ -83,16 +83,25 @@ def fieller_ratio_ci(a, b, confidence: float = 0.95) -> ConfidenceInterval:
         raise ValueError(f"a and b must be paired samples of equal length, got {a.size} and {b.size}")
     n = a.size
     ma, mb = float(np.mean(a)), float(np.mean(b))
-    cov = np.cov(np.vstack([a, b]), ddof=1)
-    saa, sab, sbb = float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])
     t = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1))
-    c = t * t / n
     estimate = ma / mb if mb != 0.0 else (math.nan if ma == 0.0 else math.copysign(math.inf, ma))
-    qa = mb * mb - c * sbb
-    qb = ma * mb - c * sab
-    qc = ma * ma - c * saa
-    if qa <= 0.0:
+    if mb == 0.0:
         return ConfidenceInterval(estimate, -math.inf, math.inf, confidence, n)
-    disc = max(qb * qb - qa * qc, 0.0)
-    root = math.sqrt(disc)
-    return ConfidenceInterval(estimate, (qb - root) / qa, (qb + root) / qa, confidence, n)
+    # The textbook quadratic (ā − r b̄)² = (t²/n)·Var(a − r b) loses everything to
+    # cancellation when a ≈ r·b on every sample.  Its roots, rewritten with the
+    # residual variances computed directly from the samples:
+    #   r = [r̂ − g β ± (t / (|b̄|√n)) √(V_r − g V_β)] / (1 − g),
+    # g = t² Var(b) / (n b̄²), β = Cov(a, b)/Var(b), V_r = Var(a − r̂ b), V_β = Var(a − β b).
+    var_b = float(np.var(b, ddof=1))
+    g = t * t * var_b / (n * mb * mb)
+    if g >= 1.0:  # the denominator is not significantly different from zero
+        return ConfidenceInterval(estimate, -math.inf, math.inf, confidence, n)
+    v_r = float(np.var(a - estimate * b, ddof=1))
+    if var_b > 0.0:
+        beta = float(np.cov(a, b, ddof=1)[0, 1]) / var_b
+        v_beta = float(np.var(a - beta * b, ddof=1))
+    else:
+        beta, v_beta = 0.0, v_r
+    half = t / (abs(mb) * math.sqrt(n)) * math.sqrt(max(v_r - g * v_beta, 0.0))
+    centre = estimate - g * beta
+    return ConfidenceInterval(estimate, (centre - half) / (1.0 - g), (centre + half) / (1.0 - g), confidence, n)

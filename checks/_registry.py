@@ -1,0 +1,6 @@
+"""Claim id -> its checker.  A new claim's check is registered here."""
+
+from .lemma1 import Lemma1Check, Lemma1CorrectedCheck
+from .theorem2 import Theorem2Check
+
+CHECKS = {check.claim.id: check for check in (Lemma1Check(), Lemma1CorrectedCheck(), Theorem2Check())}

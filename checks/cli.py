@@ -1,0 +1,182 @@
+"""The ``ssmverify`` command.
+
+    ssmverify run [REGIME.toml | builtin:NAME ...] [--claims ID,...] [--quick] [--seed N] [--alpha A] [--out DIR]
+    ssmverify report DIR
+    ssmverify list
+
+Exit status: 0 no FAIL, 1 at least one FAIL, 2 bad input (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (0.0 < value < 1.0):
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text!r}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _nonneg_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be >= 1, got 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ssmverify", description="Numerical verification of the claims of arXiv 2410.03158.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="run checks and write results.json, report.md and figures")
+    run.add_argument("regimes", nargs="*", metavar="REGIME", help="regime TOML files or builtin:NAME (default: the built-in suite)")
+    run.add_argument("--claims", help="comma-separated claim ids (default: every claim that applies)")
+    run.add_argument("--quick", action="store_true", help="fewer Monte Carlo paths and stages (a smoke run)")
+    run.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
+    run.add_argument("--alpha", type=_probability, default=0.01, help="family-wise error rate for FAIL (default 0.01)")
+    run.add_argument("--out", default="ssmverify-out", help="output directory (default ./ssmverify-out)")
+    run.add_argument("--family-size", type=_positive_int, default=None,
+                     help="Bonferroni family size m (default: the number of comparisons in this run); "
+                          "reproduce commands pass the original run's m")
+    report = sub.add_parser("report", help="re-render the reports of DIR from DIR/results.json")
+    report.add_argument("dir", help="directory holding results.json")
+    sub.add_parser("list", help="list the claims and the built-in regimes")
+    return parser
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _table(document: dict) -> str:
+    from reports._format import hypotheses_cell, interval, num
+    header = ("regime", "claim", "hypotheses", "statistic", "bound", "CI", "verdict")
+    rows = [header] + [
+        (r["regime"], r["claim"], hypotheses_cell(r), num(r["statistic"]), num(r["bound"]), interval(r["ci"]),
+         r["verdict"])
+        for r in document["results"]
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def cmd_run(args) -> int:
+    from theorems import CLAIMS
+
+    from .suite import family_size, plan_rows, resolve_regimes, results_document, run_rows
+    from ._base import Settings
+
+    claims = None
+    if args.claims:
+        claims = [c.strip() for c in args.claims.split(",") if c.strip()]
+        unknown = [c for c in claims if c not in CLAIMS]
+        if unknown or not claims:
+            raise UsageError(f"--claims: unknown claim id(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+                             f"known: {', '.join(CLAIMS)}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} exists and is not a directory")
+    regimes = resolve_regimes(args.regimes)
+    rows = plan_rows(regimes, claims)
+    if not rows:
+        raise UsageError("no (regime, claim) pair to run: the requested claims do not apply to these regimes")
+
+    started = time.perf_counter()
+    settings = Settings(seed=args.seed, alpha=args.alpha, quick=args.quick)
+    m = args.family_size or max(family_size(rows, settings), 1)
+    settings = Settings(seed=args.seed, alpha=args.alpha, quick=args.quick, family_size=m)
+    _progress(f"ssmverify: {len(rows)} checks over {len(regimes)} regime(s), {m} deciding comparisons, "
+              f"α = {args.alpha}, per-comparison level {settings.level:.3g}")
+    results = run_rows(rows, settings, progress=_progress)
+    document = results_document(results, settings)
+    document = _normalise(document)
+    from reports import render_all
+    _progress(f"writing reports to {out}/ ...")
+    render_all(out, document)
+    print(_table(document))
+    n_fail = sum(r["verdict"] == "FAIL" for r in document["results"])
+    _progress(f"done in {time.perf_counter() - started:.1f} s: {n_fail} FAIL; results in {out}/results.json")
+    return EXIT_FAIL if n_fail else EXIT_OK
+
+
+def _normalise(document: dict) -> dict:
+    """The document exactly as results.json will hold it, so run and report render the same bytes."""
+    from reports._io import dumps
+    return json.loads(dumps(document))
+
+
+def cmd_report(args) -> int:
+    from reports import load_results, render_all
+    folder = Path(args.dir)
+    if not (folder / "results.json").is_file():
+        raise UsageError(f"{folder}: no results.json in this directory")
+    try:
+        document = load_results(folder)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{folder / 'results.json'}: not valid JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("schema") != 1 or not isinstance(document.get("results"), list):
+        raise UsageError(f"{folder / 'results.json'}: key 'schema': expected a schema-1 ssmverify results file")
+    render_all(folder, document)
+    print(_table(document))
+    return EXIT_FAIL if any(r.get("verdict") == "FAIL" for r in document["results"]) else EXIT_OK
+
+
+def cmd_list(args) -> int:
+    from theorems import CLAIMS
+
+    from .suite import resolve_regimes
+    print("claims:")
+    for claim in CLAIMS.values():
+        print(f"  {claim.id:<18} {claim.section:<6} {claim.title}")
+    print("built-in regimes (run one with builtin:NAME):")
+    for regime in resolve_regimes([]):
+        print(f"  {regime.name:<28} {regime.description}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    from theorems import RegimeError
+    try:
+        args = build_parser().parse_args(argv)
+        handler = {"run": cmd_run, "report": cmd_report, "list": cmd_list}[args.command]
+        return handler(args)
+    except (UsageError, RegimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

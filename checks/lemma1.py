@@ -1,0 +1,247 @@
+"""Checks of Lemma 1 (§6.2): the paper's κ = ρ·L_G and the corrected pathwise bound.
+
+Each path runs 1 + S chains on the same inputs: a base chain from h_0 and one
+chain per initial separation δ_s, started at h_0 + δ_s·u with u a random unit
+vector (fresh per path).  This is done twice, with the noise shared by all
+chains (synchronous coupling) and with independent noise per chain.
+
+* ``lemma1``: at every step t ≤ T and separation, E‖Δ_t‖ ≤ κ·E‖Δ_{t−1}‖ with
+  κ = ρ·L_G.  The verdict rests on synchronous coupling, the coupling most
+  favourable to the claim; independent coupling is reported beside it (there
+  E‖Δ_t‖ ≥ E‖w_t − w'_t‖ > 0, so no contraction to zero is possible).
+* ``lemma1-corrected``: E‖Δ_t‖ ≤ E[c_t‖Δ_{t−1}‖ + ‖w_t − w'_t‖] under both couplings.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from theorems import Regime, simulate
+from theorems import _constants as K
+from theorems.lemma1 import LEMMA1, LEMMA1_CORRECTED, corrected_factor
+
+from ._base import Check, Settings, hypotheses_json
+from ._verdict import (NOT_APPLICABLE, RESOLUTION, CheckResult, combine, ratio_comparison,
+                       representative, staged)
+
+COUPLINGS = ("synchronous", "independent")
+
+
+def _observe_pairs(model, t, hs_prev, hs, x, w, g):
+    """Per step: ‖Δ_t‖ and the corrected right-hand side for each (base, separated) pair."""
+    rho = jnp.sqrt(jnp.max(jnp.linalg.eigvalsh(model.A.T @ model.A)))
+    lip_c = jnp.where(model.sigmoid > 0.5, jnp.max(jnp.linalg.norm(model.U, axis=1)) / 4.0, 0.0)
+    base_prev, others_prev = hs_prev[0], hs_prev[1:]
+    dist = jnp.linalg.norm(hs[1:] - hs[0], axis=-1)
+    prev = jnp.linalg.norm(others_prev - base_prev, axis=-1)
+    c = jax.vmap(lambda hp: corrected_factor(model, rho, lip_c, base_prev, hp, x, g[0]))(others_prev)
+    rhs = c * prev + jnp.linalg.norm(w[1:] - w[0], axis=-1)
+    return {"dist": dist, "rhs": rhs, "hnorm": jnp.linalg.norm(hs[0])}
+
+
+_CACHE: dict = {}
+
+
+def _simulate_pairs(regime: Regime, settings: Settings, coupling: str, first: int, n: int) -> dict:
+    """The paired paths both Lemma 1 checks read; memoised so the two claims share one simulation."""
+    memo = (regime.fingerprint(), settings.seed, coupling, first, n)
+    if memo not in _CACHE:
+        if len(_CACHE) >= 8:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[memo] = _simulate_pairs_uncached(regime, settings, coupling, first, n)
+    return _CACHE[memo]
+
+
+def _simulate_pairs_uncached(regime: Regime, settings: Settings, coupling: str, first: int, n: int) -> dict:
+    separations = np.asarray(regime.setting("lemma1", "separations"), float)
+    steps = int(regime.setting("lemma1", "steps"))
+    rng = settings.rng(regime.name, "lemma1", f"directions from path {first}")
+    u = rng.standard_normal((n, regime.d))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    h0s = np.repeat(regime.h0[None, None, :], 1 + separations.size, axis=1).repeat(n, axis=0)
+    h0s[:, 1:, :] += separations[None, :, None] * u[:, None, :]
+    key = settings.key(regime.name, "lemma1", coupling)  # shared by both claims: same paths
+    _, obs = simulate(regime.model(), key, h0s, steps, synchronous=(coupling == "synchronous"),
+                      observe=_observe_pairs, first_path=first)
+    dist0 = np.broadcast_to(separations, (n, separations.size))
+    dist = np.concatenate([dist0[:, None, :], obs["dist"]], axis=1)  # (n, steps+1, S)
+    hnorm = np.concatenate([np.full((n, 1), np.linalg.norm(regime.h0)), obs["hnorm"]], axis=1)  # (n, steps+1)
+    return {"dist": dist, "rhs": obs["rhs"], "hnorm": hnorm}
+
+
+def resolved(dist_prev: np.ndarray, hnorm_prev: np.ndarray) -> bool:
+    """Whether every copy's separation at t−1 is exactly zero or well above float64 resolution."""
+    with np.errstate(invalid="ignore"):
+        ok = (dist_prev == 0.0) | (dist_prev >= RESOLUTION * np.maximum(1.0, hnorm_prev))
+    return bool(np.all(ok))
+
+
+def _pair_comparisons(data, steps, seps, bound, level, decide_on, numerator_prev: bool):
+    """One ratio comparison per (coupling, separation, t): E‖Δ_t‖ against E[denominator]."""
+    comps = []
+    for coupling in COUPLINGS:
+        dist, rhs, hnorm = data[f"{coupling}.dist"], data[f"{coupling}.rhs"], data[f"{coupling}.hnorm"]
+        for s, sep in enumerate(seps):
+            for t in range(1, steps + 1):
+                ok = resolved(dist[:, t - 1, s], hnorm[:, t - 1])
+                meta = {"coupling": coupling, "separation": sep, "t": t}
+                if not ok:
+                    meta["note"] = "separation below float64 resolution: reported, not decided"
+                denominator = dist[:, t - 1, s] if numerator_prev else rhs[:, t - 1, s]
+                comps.append(ratio_comparison(
+                    dist[:, t, s], denominator, bound, level, label=f"{coupling}, δ={sep:g}, t={t}",
+                    decides=coupling in decide_on and ok, meta=meta,
+                ))
+    return comps
+
+
+class _Lemma1Base(Check):
+    def _steps_and_seps(self, regime):
+        return int(regime.setting("lemma1", "steps")), tuple(regime.setting("lemma1", "separations"))
+
+    def _comparisons(self, regime, data_by_coupling, level, deciding_couplings):
+        raise NotImplementedError
+
+    def run(self, regime: Regime, settings: Settings) -> CheckResult:
+        claim = self.claim
+        applies = self._decides(regime)
+        decide_on = self.deciding_couplings if applies else ()
+
+        def draw(first, n):
+            out = {}
+            for coupling in COUPLINGS:
+                sim = _simulate_pairs(regime, settings, coupling, first, n)
+                out.update({f"{coupling}.{k}": v for k, v in sim.items()})
+            return out
+
+        def decide(data):
+            return self._comparisons(regime, data, settings.level, decide_on)
+
+        stages = settings.max_stages if applies else 1
+        comps, data, n, used = staged(draw, decide, settings.paths, stages)
+        verdict = combine(comps) if applies else NOT_APPLICABLE
+        rep = representative(comps, verdict)
+        caveats = ["independent coupling: E‖Δ_t‖ ≥ E‖w_t − w'_t‖ > 0, so no contraction to zero is possible"
+                   if np.any(regime.noise_cov) else "noise covariance is zero: both couplings coincide"]
+        nonfinite = [c.label for c in comps if c.meta.get("note") == "non-finite samples"]
+        if nonfinite:
+            caveats.append(f"non-finite states (overflow) at {len(nonfinite)} comparison(s); those are undecided")
+        unresolved = sum(1 for c in comps if c.meta.get("note", "").startswith("separation below"))
+        if unresolved:
+            caveats.append(f"{unresolved} of {len(comps)} comparisons are reported but not decided: the copies' "
+                           f"separation fell below float64 resolution ({RESOLUTION:g}·max(1, ‖h‖))")
+        details = {
+            "hypotheses": hypotheses_json(claim, regime),
+            "rests_on": self.rests_on,
+            "caveats": caveats,
+            "steps": self._steps_and_seps(regime)[0],
+            "separations": list(self._steps_and_seps(regime)[1]),
+            "stages_used": used,
+            "statistic_name": self.statistic_name,
+            "representative": rep.label if rep else None,
+            "comparisons": [c.to_json() for c in comps],
+            "plots": [self._plot(regime, comps, data)],
+            **self._extra(regime, comps),
+        }
+        return CheckResult(
+            regime=regime.name, claim=claim.id, verdict=verdict, hypotheses_hold=claim.hypotheses_hold(regime),
+            statistic=rep.statistic if rep else math.nan, bound=rep.bound if rep else math.nan,
+            ci=rep.ci if rep else (math.nan, math.nan), n_samples=n, details=details,
+        )
+
+    def _extra(self, regime, comps) -> dict:
+        return {}
+
+    def _decides(self, regime) -> bool:
+        return self.claim.hypotheses_hold(regime)
+
+    def planned_comparisons(self, regime, settings):
+        if not self._decides(regime):
+            return 0
+        steps, seps = self._steps_and_seps(regime)
+        return steps * len(seps) * len(self.deciding_couplings)
+
+
+class Lemma1Check(_Lemma1Base):
+    claim = LEMMA1
+    deciding_couplings = ("synchronous",)
+    rests_on = "synchronous coupling (shared inputs and noise), the coupling most favourable to the claim"
+    statistic_name = "ratio E‖Δ_t‖ / E‖Δ_{t−1}‖"
+
+    def _comparisons(self, regime, data, level, decide_on):
+        steps, seps = self._steps_and_seps(regime)
+        return _pair_comparisons(data, steps, seps, K.kappa(regime), level, decide_on, numerator_prev=True)
+
+    def _extra(self, regime, comps):
+        sync = [c for c in comps if c.meta["coupling"] == "synchronous" and c.decides and math.isfinite(c.ci[0])]
+        worst_low = max((c.ci[0] for c in sync), default=math.nan)
+        return {
+            "kappa": K.kappa(regime), "rho": K.rho(regime), "lipschitz": K.lipschitz_vector(regime),
+            "lipschitz_componentwise": K.lipschitz_componentwise(regime),
+            "every_admissible_kappa_violated": bool(worst_low > 1.0),
+            "smallest_supported_kappa": worst_low,
+        }
+
+    def _plot(self, regime, comps, data):
+        return _ratio_plot(regime, comps, data, corrected=False)
+
+
+class Lemma1CorrectedCheck(_Lemma1Base):
+    claim = LEMMA1_CORRECTED
+    deciding_couplings = COUPLINGS
+    rests_on = "both couplings (the corrected bound includes the noise difference ‖w_t − w'_t‖)"
+    statistic_name = "ratio E‖Δ_t‖ / E[c_t‖Δ_{t−1}‖ + ‖w_t − w'_t‖]"
+
+    def _decides(self, regime) -> bool:
+        return True
+
+    def _comparisons(self, regime, data, level, decide_on):
+        steps, seps = self._steps_and_seps(regime)
+        return _pair_comparisons(data, steps, seps, 1.0, level, decide_on, numerator_prev=False)
+
+    def _extra(self, regime, comps):
+        return {"bound_name": "1 (the corrected right-hand side, as a ratio)"}
+
+    def _plot(self, regime, comps, data):
+        return _ratio_plot(regime, comps, data, corrected=True)
+
+
+def _ratio_plot(regime, comps, data, corrected: bool) -> dict:
+    """Figure spec: the measured ratio against t with its CI, κ, and the corrected bound."""
+    steps, seps = int(regime.setting("lemma1", "steps")), regime.setting("lemma1", "separations")
+    series = []
+    for coupling in COUPLINGS:
+        for sep in seps:
+            rows = [c for c in comps if c.meta["coupling"] == coupling and c.meta["separation"] == sep]
+            series.append({
+                "label": f"measured, {coupling}, δ={sep:g}",
+                "x": [c.meta["t"] for c in rows], "y": [c.statistic for c in rows],
+                "lo": [c.ci[0] for c in rows], "hi": [c.ci[1] for c in rows],
+                "style": "solid" if coupling == "synchronous" else "dashed",
+            })
+            if not corrected:
+                dist, rhs = data[f"{coupling}.dist"], data[f"{coupling}.rhs"]
+                s = list(seps).index(sep)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    bound = rhs[:, :, s].mean(axis=0) / dist[:, :-1, s].mean(axis=0)
+                series.append({
+                    "label": f"corrected bound, {coupling}, δ={sep:g}", "x": list(range(1, steps + 1)),
+                    "y": [float(v) for v in bound], "style": "dotted",
+                })
+    if corrected:
+        hlines = [{"y": 1.0, "label": "corrected bound (ratio = 1)"}]
+        ylabel = "E‖Δ_t‖ / E[c_t‖Δ_{t−1}‖ + ‖w_t − w'_t‖] (dimensionless)"
+    else:
+        hlines = [{"y": K.kappa(regime), "label": f"paper κ = ρ·L_G = {K.kappa(regime):.3g}"}]
+        ylabel = "E‖Δ_t‖ / E‖Δ_{t−1}‖ (dimensionless)"
+    return {
+        "title": f"{'Corrected Lemma 1' if corrected else 'Lemma 1'}: contraction ratio — {regime.name}",
+        "panels": [{
+            "xlabel": "step t", "ylabel": ylabel, "yscale": "linear", "series": series, "hlines": hlines,
+            "note": "bands: confidence intervals at the per-comparison level (Bonferroni-adjusted)",
+        }],
+    }

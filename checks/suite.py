@@ -1,0 +1,157 @@
+"""Running checks over regimes: planning the comparison family, then running each row."""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import shlex
+import subprocess
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from theorems import CLAIMS, Regime, load_regime
+
+from ._base import Settings, not_applicable
+from ._registry import CHECKS
+
+__all__ = ["builtin_regime_paths", "resolve_regimes", "plan_rows", "run_rows", "results_document"]
+
+SCHEMA_VERSION = 1
+
+
+def builtin_regime_paths() -> dict[str, Path]:
+    """Built-in regimes by their ``name`` (files ``checks/regimes/NN-*.toml``), in file order."""
+    paths = sorted((Path(__file__).parent / "regimes").glob("*.toml"), key=lambda p: p.name)
+    out = {}
+    for path in paths:
+        with open(path, "rb") as fh:
+            out[tomllib.load(fh)["name"]] = path
+    return out
+
+
+def resolve_regimes(args: list[str]) -> list[Regime]:
+    """Regime files named on the command line (``builtin:NAME`` for a built-in), or the whole suite."""
+    builtins = builtin_regime_paths()
+    known = set(CLAIMS)
+    if not args:
+        return [load_regime(path, known, source=f"builtin:{name}") for name, path in builtins.items()]
+    regimes = []
+    for arg in args:
+        if arg.startswith("builtin:"):
+            name = arg.split(":", 1)[1]
+            if name not in builtins:
+                from theorems import RegimeError
+                raise RegimeError(f"{arg}: no built-in regime of that name; built-in: {', '.join(builtins)}")
+            regimes.append(load_regime(builtins[name], known, source=arg))
+        else:
+            regimes.append(load_regime(arg, known))
+    names = [r.name for r in regimes]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        from theorems import RegimeError
+        raise RegimeError(f"{', '.join(dupes)}: regime name used by more than one file; names must be unique in a run")
+    return regimes
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    regime: Regime
+    claim: str
+    reason: str | None   # not None: the claim's setting does not fit the regime
+
+
+def plan_rows(regimes: list[Regime], claims: list[str] | None) -> list[Row]:
+    """Which (regime, claim) rows a run makes.
+
+    Claims requested explicitly (by ``--claims`` or the regime's ``claims``
+    key) always get a row; by default a regime gets every claim that applies.
+    """
+    rows = []
+    for regime in regimes:
+        explicit = claims or (list(regime.claims) if regime.claims else None)
+        for claim_id, claim in CLAIMS.items():
+            if explicit is not None and claim_id not in explicit:
+                continue
+            reason = claim.applicable(regime)
+            if reason is not None and explicit is None:
+                continue
+            rows.append(Row(regime, claim_id, reason))
+    return rows
+
+
+def family_size(rows: list[Row], settings: Settings) -> int:
+    return sum(CHECKS[r.claim].planned_comparisons(r.regime, settings) for r in rows if r.reason is None)
+
+
+def reproduce_command(row: Row, settings: Settings) -> str:
+    parts = ["ssmverify", "run", row.regime.source, "--claims", row.claim, "--seed", str(settings.seed),
+             "--alpha", repr(settings.alpha), "--family-size", str(settings.family_size)]
+    if settings.quick:
+        parts.append("--quick")
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def run_rows(rows: list[Row], settings: Settings, progress: Callable[[str], None] | None = None) -> list:
+    results = []
+    for i, row in enumerate(rows, 1):
+        claim = CLAIMS[row.claim]
+        if progress:
+            progress(f"[{i}/{len(rows)}] {row.regime.name} · {row.claim}")
+        if row.reason is not None:
+            result = not_applicable(claim, row.regime, row.reason)
+        else:
+            result = CHECKS[row.claim].run(row.regime, settings)
+        details = dict(result.details)
+        details["regime_source"] = row.regime.source
+        details["regime_description"] = row.regime.description
+        details["claim"] = claim.to_json()
+        details["statistics"] = settings.stats_json()
+        details["reproduce"] = reproduce_command(row, settings)
+        plots = details.get("plots", [])
+        slug = f"{_slug(row.regime.name)}--{_slug(row.claim)}"
+        figures = tuple(f"figures/{slug}{'' if k == 0 else f'-{k}'}.png" for k in range(len(plots)))
+        results.append(dataclasses.replace(result, details=details, figures=figures))
+    return results
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text).strip("-") or "x"
+
+
+def environment() -> dict:
+    versions = {}
+    for pkg in ("ssmverify", "jax", "jaxlib", "numpy", "scipy", "matplotlib"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    commit = None
+    try:
+        here = Path(__file__).resolve().parent.parent
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        commit = out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": versions,
+            "git_commit": commit, "precision": "float64"}
+
+
+def results_document(results: list, settings: Settings) -> dict:
+    try:
+        version = metadata.version("ssmverify")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {
+        "schema": SCHEMA_VERSION,
+        "version": version,
+        "seed": settings.seed,
+        "alpha": settings.alpha,
+        "quick": settings.quick,
+        "family_size": settings.family_size,
+        "per_comparison_level": settings.level,
+        "environment": environment(),
+        "results": [r.to_json() for r in results],
+    }

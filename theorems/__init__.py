@@ -1,0 +1,19 @@
+"""The paper formalised: the model, and each claim with its hypotheses and bound.
+
+One module per claim of arXiv 2410.03158; ``CLAIMS`` lists them in report order.
+To add a claim, write its module here, add it to ``CLAIMS``, and register its
+check in ``checks`` -- the reports pick it up from the results.
+"""
+
+from ._claim import Claim, Hypothesis
+from .lemma1 import LEMMA1, LEMMA1_CORRECTED
+from .model import Model, simulate
+from .regime import Regime, RegimeError, load_regime, parse_regime
+from .theorem2 import THEOREM2
+
+CLAIMS: dict[str, Claim] = {c.id: c for c in (LEMMA1, LEMMA1_CORRECTED, THEOREM2)}
+
+__all__ = [
+    "CLAIMS", "Claim", "Hypothesis", "Model", "Regime", "RegimeError",
+    "load_regime", "parse_regime", "simulate",
+]

@@ -1,0 +1,241 @@
+"""The paper's gated stochastic state update, in JAX.
+
+Two update forms (arXiv 2410.03158):
+
+* gated (§2.2, proof of Lemma 1 in §6.2):  h_t = G ⊙ (A h_{t-1} + B x_t) + w_t
+* leaky (§3.1):  h_t = G ⊙ (A h_{t-1} + B x_t) + (1 - G) ⊙ h_{t-1} + w_t
+
+with G = G(x_t, h_{t-1}) ∈ [0, 1]^d either a constant vector or the sigmoid gate
+g_i = σ(W_i·x + U_i·h + b_i) (§3.0.4; U = 0 is the input-gated case), process
+noise w_t ~ N(0, Q) and i.i.d. inputs x_t, Gaussian N(0, s² I) or Rademacher
+uniform on {-s, +s}^m.
+
+Design:
+
+* ``step`` is written for one state; Monte Carlo paths come from ``jax.vmap``
+  and time from ``jax.lax.scan``.
+* Every model parameter, including the choice of form, gate kind and input law,
+  is a traced array in the :class:`Model` pytree.  New parameter values, and
+  whole grids of them, reuse one compilation per array shape.
+* Randomness is drawn inside the scan from per-path, per-step keys made with
+  ``jax.random.fold_in``; nothing of size paths × steps × d is pre-drawn, and a
+  path's draws depend only on (key, global path index, step), so results do not
+  depend on how paths are chunked.
+* K chains started from different states can be run side by side on the same
+  inputs, sharing the process noise (synchronous coupling) or not
+  (independent coupling).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+from typing import Callable
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = ["Model", "gate", "step", "draw_step", "simulate", "run_with_noise"]
+
+
+@partial(
+    jax.tree_util.register_dataclass,
+    data_fields=[
+        "A", "B", "noise_chol", "h0", "gate_value", "W", "U", "b",
+        "sigmoid", "leaky", "input_scale", "rademacher",
+    ],
+    meta_fields=[],
+)
+@dataclasses.dataclass(frozen=True)
+class Model:
+    """All parameters of one gated SSM, as arrays (a JAX pytree).
+
+    ``sigmoid``, ``leaky`` and ``rademacher`` are 0.0/1.0 flags kept as data so
+    that one compiled simulator serves every form, gate kind and input law.
+    ``noise_chol`` is any square root L of Q (Q = L Lᵀ).
+    """
+
+    A: jax.Array           # (d, d)
+    B: jax.Array           # (d, m)
+    noise_chol: jax.Array  # (d, d)
+    h0: jax.Array          # (d,)
+    gate_value: jax.Array  # (d,)  constant gate (used when sigmoid == 0)
+    W: jax.Array           # (d, m) sigmoid gate input weights
+    U: jax.Array           # (d, d) sigmoid gate state weights
+    b: jax.Array           # (d,)  sigmoid gate bias
+    sigmoid: jax.Array     # ()    1.0: sigmoid gate, 0.0: constant gate
+    leaky: jax.Array       # ()    1.0: leaky form, 0.0: gated form
+    input_scale: jax.Array  # ()   s
+    rademacher: jax.Array  # ()    1.0: Rademacher inputs, 0.0: Gaussian inputs
+
+    @property
+    def d(self) -> int:
+        return self.A.shape[-1]
+
+    @property
+    def m(self) -> int:
+        return self.B.shape[-1]
+
+    @classmethod
+    def build(
+        cls,
+        A,
+        B,
+        noise_cov,
+        *,
+        form: str = "gated",
+        gate_value=None,
+        W=None,
+        U=None,
+        b=None,
+        h0=None,
+        input_law: str = "gaussian",
+        input_scale: float = 1.0,
+    ) -> "Model":
+        """Assemble a model from NumPy-like values (already validated).
+
+        Passing ``W`` (and optionally ``U``, ``b``) selects the sigmoid gate;
+        otherwise ``gate_value`` (scalar or length-d) is the constant gate.
+        """
+        A = np.asarray(A, dtype=np.float64)
+        B = np.asarray(B, dtype=np.float64)
+        d, m = A.shape[0], B.shape[1]
+        Q = np.asarray(noise_cov, dtype=np.float64)
+        Q = Q * np.eye(d) if Q.ndim == 0 else Q
+        sigmoid = W is not None
+        gv = np.ones(d) if gate_value is None else np.broadcast_to(np.asarray(gate_value, np.float64), (d,))
+        return cls(
+            A=jnp.asarray(A),
+            B=jnp.asarray(B),
+            noise_chol=jnp.asarray(psd_sqrt(Q)),
+            h0=jnp.asarray(np.zeros(d) if h0 is None else np.asarray(h0, np.float64)),
+            gate_value=jnp.asarray(np.array(gv)),
+            W=jnp.asarray(np.zeros((d, m)) if W is None else np.asarray(W, np.float64)),
+            U=jnp.asarray(np.zeros((d, d)) if U is None else np.asarray(U, np.float64)),
+            b=jnp.asarray(np.zeros(d) if b is None else np.asarray(b, np.float64)),
+            sigmoid=jnp.asarray(1.0 if sigmoid else 0.0),
+            leaky=jnp.asarray(1.0 if form == "leaky" else 0.0),
+            input_scale=jnp.asarray(float(input_scale)),
+            rademacher=jnp.asarray(1.0 if input_law == "rademacher" else 0.0),
+        )
+
+    def replace(self, **changes) -> "Model":
+        return dataclasses.replace(self, **changes)
+
+
+def psd_sqrt(Q: np.ndarray) -> np.ndarray:
+    """A symmetric square root of a positive semidefinite matrix (Q = L Lᵀ)."""
+    vals, vecs = np.linalg.eigh((Q + Q.T) / 2.0)
+    return (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+
+
+def gate(model: Model, x: jax.Array, h: jax.Array) -> jax.Array:
+    """G(x_t, h_{t-1}) for one state: the constant gate or the sigmoid gate."""
+    sig = jax.nn.sigmoid(model.W @ x + model.U @ h + model.b)
+    return jnp.where(model.sigmoid > 0.5, sig, model.gate_value)
+
+
+def step(model: Model, h: jax.Array, x: jax.Array, w: jax.Array):
+    """One update of one state; returns (h_t, G) so checks can see the gate."""
+    g = gate(model, x, h)
+    pre = model.A @ h + model.B @ x
+    h_new = g * pre + model.leaky * (1.0 - g) * h + w
+    return h_new, g
+
+
+def draw_step(model: Model, key: jax.Array, path: jax.Array, t: jax.Array, n_chains: int, synchronous):
+    """The input x_t and the K noise vectors w_t of one path at step t.
+
+    Keys: k_pt = fold_in(fold_in(key, path), t); the input uses fold_in(k_pt, 0)
+    and chain c's noise fold_in(k_pt, 1 + c) (all chains use stream 1 under
+    synchronous coupling).  Returns x (m,), w (K, d).
+    """
+    k_pt = jax.random.fold_in(jax.random.fold_in(key, path), t)
+    kx = jax.random.fold_in(k_pt, 0)
+    gauss = jax.random.normal(kx, (model.m,), dtype=jnp.float64)
+    signs = jnp.where(gauss >= 0.0, 1.0, -1.0)  # symmetric, so P(+1) = 1/2
+    x = model.input_scale * jnp.where(model.rademacher > 0.5, signs, gauss)
+    streams = jnp.where(synchronous, 0, jnp.arange(n_chains, dtype=jnp.int32))
+    z = jax.vmap(lambda s: jax.random.normal(jax.random.fold_in(k_pt, 1 + s), (model.d,), dtype=jnp.float64))(streams)
+    w = z @ model.noise_chol.T
+    return x, w
+
+
+# observe(model, t, h_prev (K,d), h (K,d), x (m,), w (K,d), g (K,d)) -> pytree of per-step values
+Observer = Callable[..., object]
+
+
+def _one_path(model: Model, key, path, h0s, n_steps: int, synchronous, observe: Observer):
+    n_chains = h0s.shape[0]
+
+    def body(hs, t):
+        x, w = draw_step(model, key, path, t, n_chains, synchronous)
+        h_new, g = jax.vmap(lambda h, wc: step(model, h, x, wc))(hs, w)
+        return h_new, observe(model, t, hs, h_new, x, w, g)
+
+    return jax.lax.scan(body, h0s, jnp.arange(1, n_steps + 1))
+
+
+@partial(jax.jit, static_argnames=("n_steps", "observe"))
+def _simulate_chunk(model, key, paths, h0s, n_steps, synchronous, observe):
+    return jax.vmap(lambda p, h: _one_path(model, key, p, h, n_steps, synchronous, observe))(paths, h0s)
+
+
+def simulate(
+    model: Model,
+    key: jax.Array,
+    h0s,
+    n_steps: int,
+    *,
+    synchronous: bool = True,
+    observe: Observer,
+    first_path: int = 0,
+    chunk: int = 1024,
+):
+    """Run K coupled chains on each of P paths for ``n_steps`` steps.
+
+    ``h0s`` has shape (P, K, d): the K initial states of each path.  All chains
+    of a path see the same inputs; they share the noise when ``synchronous``.
+    ``observe`` (a module-level function, so it can be a static argument)
+    reduces each step to the values a check needs, keeping memory
+    O(P · (K·d + per-step observations)).  Returns (final states (P, K, d),
+    stacked observations with leading axes (P, n_steps)) as NumPy values.
+    Paths are numbered from ``first_path``; path p's randomness depends only on
+    (key, p), so results are identical however the paths are chunked.
+    """
+    h0s = np.asarray(h0s, dtype=np.float64)
+    n_paths = h0s.shape[0]
+    finals, observations = [], []
+    for start in range(0, n_paths, chunk):
+        stop = min(start + chunk, n_paths)
+        ids = np.arange(first_path + start, first_path + start + chunk, dtype=np.int64)
+        block = np.zeros((chunk,) + h0s.shape[1:])
+        block[: stop - start] = h0s[start:stop]
+        final, obs = _simulate_chunk(model, key, jnp.asarray(ids), jnp.asarray(block), n_steps,
+                                     jnp.asarray(bool(synchronous)), observe)
+        finals.append(np.asarray(final)[: stop - start])
+        observations.append(jax.tree_util.tree_map(lambda a, n=stop - start: np.asarray(a)[:n], obs))
+    final = np.concatenate(finals)
+    obs = jax.tree_util.tree_map(lambda *parts: np.concatenate(parts), *observations)
+    return final, obs
+
+
+@jax.jit
+def run_with_noise(model: Model, h0s, xs, ws):
+    """Deterministic replay on pre-drawn inputs ``xs`` (T, m) and noise ``ws`` (T, K, d).
+
+    Uses the same ``step`` as :func:`simulate`; returns the trajectory (T, K, d).
+    This is what the NumPy twin is compared against.
+    """
+
+    def body(hs, xw):
+        x, w = xw
+        h_new, _ = jax.vmap(lambda h, wc: step(model, h, x, wc))(hs, w)
+        return h_new, h_new
+
+    _, traj = jax.lax.scan(body, jnp.asarray(h0s, jnp.float64), (jnp.asarray(xs), jnp.asarray(ws)))
+    return traj

@@ -1,0 +1,298 @@
+"""Regime files: a TOML description of one model, validated strictly.
+
+The schema (README "Regime files") is a public contract.  Every error names
+the file, the key and what is wrong, and is raised as :class:`RegimeError`
+before anything is simulated or written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .model import Model
+
+__all__ = ["Regime", "RegimeError", "load_regime", "parse_regime"]
+
+# Optional per-claim tables: table -> {key: (kind, default)}.  kind is one of
+# "int>0", "float>0", "floats>0" (non-empty list of positive floats).
+SETTINGS_TABLES: dict[str, dict[str, tuple[str, Any]]] = {
+    "lemma1": {"steps": ("int>0", 20), "separations": ("floats>0", (1e-3, 1.0))},
+    "theorem2": {"steps": ("int>0", 200), "initial_radius": ("float>0", 5.0)},
+    "fano": {"steps": ("int>0", 6)},
+    "rate_distortion": {"steps": ("int>0", None)},
+}
+
+_TOP_KEYS = {"name", "description", "claims", "model", "inputs", *SETTINGS_TABLES}
+_MODEL_KEYS = {"form", "A", "B", "noise_cov", "h0", "gate"}
+_GATE_KEYS = {"constant": {"kind", "value"}, "sigmoid": {"kind", "W", "U", "b"}}
+_INPUT_KEYS = {"law", "scale"}
+
+
+class RegimeError(ValueError):
+    """A regime file that cannot be used; the message names file and key."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Regime:
+    """One validated regime.  Arrays are NumPy float64."""
+
+    name: str
+    source: str                       # file path, or "builtin:NAME"
+    claims: tuple[str, ...] | None    # None: every claim that applies
+    form: str
+    A: np.ndarray
+    B: np.ndarray
+    noise_cov: np.ndarray             # always d×d
+    h0: np.ndarray
+    gate_kind: str
+    gate_value: np.ndarray | None     # constant gate, length d
+    W: np.ndarray | None
+    U: np.ndarray | None
+    b: np.ndarray | None
+    input_law: str
+    input_scale: float
+    description: str = ""
+    settings: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def d(self) -> int:
+        return self.A.shape[0]
+
+    @property
+    def m(self) -> int:
+        return self.B.shape[1]
+
+    @property
+    def gate_depends_on_state(self) -> bool:
+        return self.gate_kind == "sigmoid" and bool(np.any(self.U != 0.0))
+
+    def fingerprint(self) -> str:
+        """A digest of everything that defines the model and its settings (for memoisation)."""
+        h = hashlib.sha256(repr((self.name, self.form, self.gate_kind, self.input_law, self.input_scale,
+                                 sorted((k, sorted(v.items())) for k, v in self.settings.items()))).encode())
+        for arr in (self.A, self.B, self.noise_cov, self.h0, self.gate_value, self.W, self.U, self.b):
+            h.update(b"none" if arr is None else np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()
+
+    def setting(self, table: str, key: str):
+        return self.settings.get(table, {}).get(key, SETTINGS_TABLES[table][key][1])
+
+    def model(self) -> Model:
+        return Model.build(
+            self.A, self.B, self.noise_cov, form=self.form,
+            gate_value=self.gate_value, W=self.W, U=self.U, b=self.b, h0=self.h0,
+            input_law=self.input_law, input_scale=self.input_scale,
+        )
+
+    def reference_params(self) -> dict:
+        """Parameters in the form the NumPy twin takes."""
+        return {
+            "A": self.A, "B": self.B, "form": self.form, "gate": self.gate_kind,
+            "gate_value": self.gate_value, "W": self.W, "U": self.U, "b": self.b,
+        }
+
+
+class _Reader:
+    """Walks the parsed TOML, producing RegimeErrors that name file and key."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, key: str, problem: str):
+        where = f"key '{key}'" if key else "top level"
+        raise RegimeError(f"{self.source}: {where}: {problem}")
+
+    def unknown(self, table: dict, allowed: set[str], prefix: str):
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed: {', '.join(sorted(allowed))}"
+                self.fail(prefix + key, f"unknown key, likely a typo{hint}")
+
+    def table(self, parent: dict, key: str, path: str, required: bool = True) -> dict:
+        if key not in parent:
+            if required:
+                self.fail(path, "missing required table")
+            return {}
+        value = parent[key]
+        if not isinstance(value, dict):
+            self.fail(path, f"must be a table, got {type(value).__name__}")
+        return value
+
+    def string(self, parent: dict, key: str, path: str, choices=None, default=None) -> str:
+        if key not in parent:
+            if default is None:
+                self.fail(path, "missing required key")
+            return default
+        value = parent[key]
+        if not isinstance(value, str) or not value.strip():
+            self.fail(path, f"must be a non-empty string, got {value!r}")
+        if choices is not None and value not in choices:
+            self.fail(path, f"must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
+        return value
+
+    def number(self, value, path: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(path, f"must be a number, got {value!r}")
+        if not math.isfinite(value):
+            self.fail(path, f"must be finite, got {value!r}")
+        return float(value)
+
+    def array(self, value, path: str, shape: tuple[int | None, ...]) -> np.ndarray:
+        """A numeric array of the given shape (None = any length, fixed by the caller)."""
+        def walk(v, depth: int, sub: str):
+            if depth == len(shape):
+                return self.number(v, sub)
+            if not isinstance(v, list):
+                self.fail(sub, f"must be a list (expected a {len(shape)}-D array), got {v!r}")
+            return [walk(item, depth + 1, f"{sub}[{i}]") for i, item in enumerate(v)]
+
+        nested = walk(value, 0, path)
+        try:
+            arr = np.array(nested, dtype=np.float64)
+        except ValueError:
+            self.fail(path, "rows have different lengths")
+        if arr.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, arr.shape)):
+            want = "×".join("n" if s is None else str(s) for s in shape)
+            self.fail(path, f"wrong shape: expected {want}, got {'×'.join(map(str, arr.shape)) or 'scalar'}")
+        if arr.size == 0:
+            self.fail(path, "must not be empty")
+        return arr
+
+
+def parse_regime(data: dict, source: str, known_claims: set[str] | None = None) -> Regime:
+    """Validate parsed TOML ``data``; ``source`` names the file in messages."""
+    r = _Reader(source)
+    r.unknown(data, _TOP_KEYS, "")
+    name = r.string(data, "name", "name")
+    description = r.string(data, "description", "description", default="") if "description" in data else ""
+
+    claims = None
+    if "claims" in data:
+        raw = data["claims"]
+        if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
+            r.fail("claims", f"must be a non-empty list of claim ids, got {raw!r}")
+        if known_claims is not None:
+            for c in raw:
+                if c not in known_claims:
+                    close = difflib.get_close_matches(c, sorted(known_claims), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    r.fail("claims", f"unknown claim id {c!r}{hint}; known: {', '.join(sorted(known_claims))}")
+        claims = tuple(dict.fromkeys(raw))
+
+    model = r.table(data, "model", "model")
+    r.unknown(model, _MODEL_KEYS, "model.")
+    form = r.string(model, "form", "model.form", choices=("gated", "leaky"))
+    if "A" not in model:
+        r.fail("model.A", "missing required key")
+    A = r.array(model["A"], "model.A", (None, None))
+    d = A.shape[0]
+    if A.shape != (d, d):
+        r.fail("model.A", f"must be square (d×d), got {A.shape[0]}×{A.shape[1]}")
+    if "B" not in model:
+        r.fail("model.B", "missing required key")
+    B = r.array(model["B"], "model.B", (d, None))
+    m = B.shape[1]
+
+    if "noise_cov" not in model:
+        r.fail("model.noise_cov", "missing required key")
+    raw_q = model["noise_cov"]
+    if isinstance(raw_q, list):
+        Q = r.array(raw_q, "model.noise_cov", (d, d))
+        if not np.allclose(Q, Q.T, rtol=1e-10, atol=1e-12):
+            r.fail("model.noise_cov", "must be symmetric")
+        lam_min = float(np.linalg.eigvalsh(Q).min())
+        if lam_min < -1e-12 * max(1.0, float(np.abs(Q).max())):
+            r.fail("model.noise_cov", f"must be positive semidefinite, smallest eigenvalue is {lam_min:.3g}")
+    else:
+        q = r.number(raw_q, "model.noise_cov")
+        if q < 0:
+            r.fail("model.noise_cov", f"a scalar variance must be >= 0, got {q!r}")
+        Q = q * np.eye(d)
+
+    h0 = r.array(model["h0"], "model.h0", (d,)) if "h0" in model else np.zeros(d)
+
+    gate = r.table(model, "gate", "model.gate")
+    kind = r.string(gate, "kind", "model.gate.kind", choices=("constant", "sigmoid"))
+    r.unknown(gate, _GATE_KEYS[kind], "model.gate.")
+    gate_value = W = U = b = None
+    if kind == "constant":
+        if "value" not in gate:
+            r.fail("model.gate.value", "missing required key for a constant gate")
+        raw_v = gate["value"]
+        gv = r.array(raw_v, "model.gate.value", (d,)) if isinstance(raw_v, list) else np.full(d, r.number(raw_v, "model.gate.value"))
+        if np.any(gv < 0.0) or np.any(gv > 1.0):
+            r.fail("model.gate.value", f"gate values must lie in [0, 1], got {gv.tolist()}")
+        gate_value = gv
+    else:
+        if "W" not in gate:
+            r.fail("model.gate.W", "missing required key for a sigmoid gate")
+        W = r.array(gate["W"], "model.gate.W", (d, m))
+        U = r.array(gate["U"], "model.gate.U", (d, d)) if "U" in gate else np.zeros((d, d))
+        b = r.array(gate["b"], "model.gate.b", (d,)) if "b" in gate else np.zeros(d)
+
+    inputs = r.table(data, "inputs", "inputs")
+    r.unknown(inputs, _INPUT_KEYS, "inputs.")
+    law = r.string(inputs, "law", "inputs.law", choices=("gaussian", "rademacher"))
+    scale = r.number(inputs["scale"], "inputs.scale") if "scale" in inputs else 1.0
+    if scale <= 0:
+        r.fail("inputs.scale", f"must be > 0, got {scale!r}")
+
+    settings = {}
+    for table, spec in SETTINGS_TABLES.items():
+        if table not in data:
+            continue
+        values = r.table(data, table, table)
+        r.unknown(values, set(spec), f"{table}.")
+        parsed = {}
+        for key, (kind_, _) in spec.items():
+            if key not in values:
+                continue
+            path, v = f"{table}.{key}", values[key]
+            if kind_ == "int>0":
+                if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                    r.fail(path, f"must be a positive integer, got {v!r}")
+                parsed[key] = v
+            elif kind_ == "float>0":
+                x = r.number(v, path)
+                if x <= 0:
+                    r.fail(path, f"must be > 0, got {v!r}")
+                parsed[key] = x
+            else:
+                arr = r.array(v, path, (None,))
+                if np.any(arr <= 0):
+                    r.fail(path, f"must all be > 0, got {arr.tolist()}")
+                parsed[key] = tuple(arr.tolist())
+        settings[table] = parsed
+
+    return Regime(
+        name=name, source=source, claims=claims, form=form, A=A, B=B, noise_cov=Q, h0=h0,
+        gate_kind=kind, gate_value=gate_value, W=W, U=U, b=b, input_law=law, input_scale=scale,
+        description=description, settings=settings,
+    )
+
+
+def load_regime(path: str | Path, known_claims: set[str] | None = None, source: str | None = None) -> Regime:
+    """Read and validate a regime file."""
+    path = Path(path)
+    source = source or str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise RegimeError(f"{source}: file not found") from None
+    except IsADirectoryError:
+        raise RegimeError(f"{source}: is a directory, not a regime file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RegimeError(f"{source}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise RegimeError(f"{source}: cannot be read: {exc.strerror}") from None
+    return parse_regime(data, source, known_claims)
