@@ -107,7 +107,11 @@ def run_rows(rows: list[Row], settings: Settings, progress: Callable[[str], None
         details = dict(result.details)
         details["regime_source"] = row.regime.source
         details["regime_description"] = row.regime.description
-        details["claim"] = claim.to_json()
+        details["claim"] = {
+            **claim.to_json(),
+            "corrected_by": [{"id": c.id, "statement": c.statement, "latex": c.latex}
+                             for c in CLAIMS.values() if c.corrects == claim.id],
+        }
         details["statistics"] = settings.stats_json()
         details["reproduce"] = reproduce_command(row, settings)
         plots = details.get("plots", [])
