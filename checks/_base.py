@@ -1,16 +1,25 @@
-"""What every check shares: run settings, keys, and the Check interface."""
+"""What every check shares: run settings, keys, the Check interface, and drawing samples.
+
+A Monte Carlo check declares *what* to simulate (a :class:`Simulation`: initial
+states, horizon, couplings, an observer) separately from *how it decides*
+(``comparisons``).  ``Check.run`` then draws in doubling stages with
+``simulate``; the probe draws whole parameter grids with ``simulate_grid``
+through the same two pieces.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+from typing import Callable
 
 import jax
 import numpy as np
 
-from theorems import Claim, Regime
+from theorems import Claim, Regime, simulate
+from theorems.model import simulate_grid
 
-from ._verdict import NOT_APPLICABLE, CheckResult
+from ._verdict import NOT_APPLICABLE, CheckResult, combine, staged
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,6 +30,7 @@ class Settings:
     alpha: float = 0.01
     quick: bool = False
     family_size: int = 1
+    stages: int | None = None   # override of max_stages (the probe uses 1)
 
     @property
     def paths(self) -> int:
@@ -29,6 +39,8 @@ class Settings:
 
     @property
     def max_stages(self) -> int:
+        if self.stages is not None:
+            return self.stages
         return 2 if self.quick else 3
 
     @property
@@ -52,17 +64,113 @@ class Settings:
         }
 
 
+@dataclasses.dataclass(frozen=True)
+class Simulation:
+    """What a check simulates.
+
+    ``initial(first, n)`` gives the (n, K, d) initial states of paths
+    first..first+n−1; ``finish(final, obs)`` turns the simulator's output for one
+    coupling into named arrays with leading axis n.  ``purpose`` names the random
+    stream: checks with the same purpose on the same regime see the same paths.
+    """
+
+    purpose: str
+    n_steps: int
+    couplings: tuple[str, ...]
+    observe: Callable
+    initial: Callable[[int, int], np.ndarray]
+    finish: Callable[[np.ndarray, dict], dict]
+
+
+_DRAW_CACHE: dict = {}
+
+
 class Check:
-    """A Monte Carlo checker for one claim.  Subclasses set ``claim`` and implement the two methods."""
+    """A Monte Carlo checker for one claim.
+
+    Subclasses set ``claim`` and implement ``planned_comparisons``,
+    ``simulation``, ``comparisons`` and ``details``; ``decides`` defaults to the
+    paper's hypotheses holding.
+    """
 
     claim: Claim
 
     def planned_comparisons(self, regime: Regime, settings: Settings) -> int:
-        """How many deciding comparisons ``run`` will make (it fixes the family size up front)."""
+        """An upper bound on the deciding comparisons ``run`` makes (fixes the family size up front)."""
         raise NotImplementedError
 
-    def run(self, regime: Regime, settings: Settings) -> CheckResult:
+    def decides(self, regime: Regime) -> bool:
+        return self.claim.hypotheses_hold(regime)
+
+    def simulation(self, regime: Regime, settings: Settings) -> Simulation:
         raise NotImplementedError
+
+    def comparisons(self, regime: Regime, data: dict, level: float, decides: bool) -> list:
+        raise NotImplementedError
+
+    def details(self, regime: Regime, settings: Settings, comps: list, data: dict) -> dict:
+        return {}
+
+    def draw(self, regime: Regime, settings: Settings, first: int, n: int) -> dict:
+        """Paths first..first+n−1 of every coupling, as ``{"coupling.name": array}`` (memoised)."""
+        sim = self.simulation(regime, settings)
+        memo = (regime.fingerprint(), settings.seed, sim.purpose, first, n)
+        if memo not in _DRAW_CACHE:
+            if len(_DRAW_CACHE) >= 8:
+                _DRAW_CACHE.pop(next(iter(_DRAW_CACHE)))
+            out, model, h0s = {}, regime.model(), sim.initial(first, n)
+            for coupling in sim.couplings:
+                final, obs = simulate(model, settings.key(regime.name, sim.purpose, coupling), h0s, sim.n_steps,
+                                      synchronous=coupling == "synchronous", observe=sim.observe, first_path=first)
+                out.update({f"{coupling}.{k}": v for k, v in sim.finish(final, obs).items()})
+            _DRAW_CACHE[memo] = out
+        return _DRAW_CACHE[memo]
+
+    def draw_grid(self, regimes: list[Regime], settings: Settings, n: int) -> list[dict]:
+        """Paths 0..n−1 for many regimes of one shape, the cells batched through ``jax.vmap``.
+
+        All cells share the random stream of the first regime (common random numbers).
+        """
+        sims = [self.simulation(r, settings) for r in regimes]
+        sim0 = sims[0]
+        h0s = np.stack([s.initial(0, n) for s in sims])
+        outs: list[dict] = [{} for _ in regimes]
+        for coupling in sim0.couplings:
+            key = settings.key(regimes[0].name, sim0.purpose, coupling)
+            finals, obs = simulate_grid([r.model() for r in regimes], key, h0s, sim0.n_steps,
+                                        synchronous=coupling == "synchronous", observe=sim0.observe)
+            for c, out in enumerate(outs):
+                cell_obs = jax.tree_util.tree_map(lambda a, c=c: a[c], obs)
+                out.update({f"{coupling}.{k}": v for k, v in sims[c].finish(finals[c], cell_obs).items()})
+        return outs
+
+    def run(self, regime: Regime, settings: Settings) -> CheckResult:
+        claim, decides = self.claim, self.decides(regime)
+        comps, data, n, used = staged(
+            lambda first, n_new: self.draw(regime, settings, first, n_new),
+            lambda data: self.comparisons(regime, data, settings.level, decides),
+            settings.paths, settings.max_stages if decides else 1,
+        )
+        return self.result(regime, settings, comps, data, n, used, decides)
+
+    def result(self, regime, settings, comps, data, n, used, decides) -> CheckResult:
+        from ._verdict import representative
+        verdict = combine(comps) if decides else NOT_APPLICABLE
+        rep = representative(comps, verdict)
+        details = {
+            "hypotheses": hypotheses_json(self.claim, regime),
+            "stages_used": used,
+            "representative": rep.label if rep else None,
+            **self.details(regime, settings, comps, data),
+            "comparisons": [c.to_json() for c in comps],
+        }
+        nan = float("nan")
+        return CheckResult(
+            regime=regime.name, claim=self.claim.id, verdict=verdict,
+            hypotheses_hold=self.claim.hypotheses_hold(regime),
+            statistic=rep.statistic if rep else nan, bound=rep.bound if rep else nan,
+            ci=rep.ci if rep else (nan, nan), n_samples=n, details=details,
+        )
 
 
 def hypotheses_json(claim: Claim, regime: Regime) -> list[dict]:

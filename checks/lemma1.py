@@ -20,13 +20,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from theorems import Regime, simulate
+from theorems import Regime
 from theorems import _constants as K
 from theorems.lemma1 import LEMMA1, LEMMA1_CORRECTED, corrected_factor
 
-from ._base import Check, Settings, hypotheses_json
-from ._verdict import (NOT_APPLICABLE, RESOLUTION, CheckResult, combine, ratio_comparison,
-                       representative, staged)
+from ._base import Check, Settings, Simulation
+from ._verdict import RESOLUTION, ratio_comparison
 
 COUPLINGS = ("synchronous", "independent")
 
@@ -43,36 +42,6 @@ def _observe_pairs(model, t, hs_prev, hs, x, w, g):
     return {"dist": dist, "rhs": rhs, "hnorm": jnp.linalg.norm(hs[0])}
 
 
-_CACHE: dict = {}
-
-
-def _simulate_pairs(regime: Regime, settings: Settings, coupling: str, first: int, n: int) -> dict:
-    """The paired paths both Lemma 1 checks read; memoised so the two claims share one simulation."""
-    memo = (regime.fingerprint(), settings.seed, coupling, first, n)
-    if memo not in _CACHE:
-        if len(_CACHE) >= 8:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[memo] = _simulate_pairs_uncached(regime, settings, coupling, first, n)
-    return _CACHE[memo]
-
-
-def _simulate_pairs_uncached(regime: Regime, settings: Settings, coupling: str, first: int, n: int) -> dict:
-    separations = np.asarray(regime.setting("lemma1", "separations"), float)
-    steps = int(regime.setting("lemma1", "steps"))
-    rng = settings.rng(regime.name, "lemma1", f"directions from path {first}")
-    u = rng.standard_normal((n, regime.d))
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    h0s = np.repeat(regime.h0[None, None, :], 1 + separations.size, axis=1).repeat(n, axis=0)
-    h0s[:, 1:, :] += separations[None, :, None] * u[:, None, :]
-    key = settings.key(regime.name, "lemma1", coupling)  # shared by both claims: same paths
-    _, obs = simulate(regime.model(), key, h0s, steps, synchronous=(coupling == "synchronous"),
-                      observe=_observe_pairs, first_path=first)
-    dist0 = np.broadcast_to(separations, (n, separations.size))
-    dist = np.concatenate([dist0[:, None, :], obs["dist"]], axis=1)  # (n, steps+1, S)
-    hnorm = np.concatenate([np.full((n, 1), np.linalg.norm(regime.h0)), obs["hnorm"]], axis=1)  # (n, steps+1)
-    return {"dist": dist, "rhs": obs["rhs"], "hnorm": hnorm}
-
-
 def resolved(dist_prev: np.ndarray, hnorm_prev: np.ndarray) -> bool:
     """Whether every copy's separation at t−1 is exactly zero or well above float64 resolution."""
     with np.errstate(invalid="ignore"):
@@ -80,90 +49,82 @@ def resolved(dist_prev: np.ndarray, hnorm_prev: np.ndarray) -> bool:
     return bool(np.all(ok))
 
 
-def _pair_comparisons(data, steps, seps, bound, level, decide_on, numerator_prev: bool):
-    """One ratio comparison per (coupling, separation, t): E‖Δ_t‖ against E[denominator]."""
-    comps = []
-    for coupling in COUPLINGS:
-        dist, rhs, hnorm = data[f"{coupling}.dist"], data[f"{coupling}.rhs"], data[f"{coupling}.hnorm"]
-        for s, sep in enumerate(seps):
-            for t in range(1, steps + 1):
-                ok = resolved(dist[:, t - 1, s], hnorm[:, t - 1])
-                meta = {"coupling": coupling, "separation": sep, "t": t}
-                if not ok:
-                    meta["note"] = "separation below float64 resolution: reported, not decided"
-                denominator = dist[:, t - 1, s] if numerator_prev else rhs[:, t - 1, s]
-                comps.append(ratio_comparison(
-                    dist[:, t, s], denominator, bound, level, label=f"{coupling}, δ={sep:g}, t={t}",
-                    decides=coupling in decide_on and ok, meta=meta,
-                ))
-    return comps
-
-
 class _Lemma1Base(Check):
-    def _steps_and_seps(self, regime):
-        return int(regime.setting("lemma1", "steps")), tuple(regime.setting("lemma1", "separations"))
+    """Both Lemma 1 checks read the same paired paths (purpose "lemma1")."""
 
-    def _comparisons(self, regime, data_by_coupling, level, deciding_couplings):
-        raise NotImplementedError
+    deciding_couplings: tuple[str, ...]
+    rests_on: str
+    statistic_name: str
 
-    def run(self, regime: Regime, settings: Settings) -> CheckResult:
-        claim = self.claim
-        applies = self._decides(regime)
-        decide_on = self.deciding_couplings if applies else ()
+    def simulation(self, regime: Regime, settings: Settings) -> Simulation:
+        steps, seps = _steps_and_seps(regime)
+        separations = np.asarray(seps, float)
 
-        def draw(first, n):
-            out = {}
-            for coupling in COUPLINGS:
-                sim = _simulate_pairs(regime, settings, coupling, first, n)
-                out.update({f"{coupling}.{k}": v for k, v in sim.items()})
-            return out
+        def initial(first, n):
+            rng = settings.rng(regime.name, "lemma1", f"directions from path {first}")
+            u = rng.standard_normal((n, regime.d))
+            u /= np.linalg.norm(u, axis=1, keepdims=True)
+            h0s = np.repeat(regime.h0[None, None, :], 1 + separations.size, axis=1).repeat(n, axis=0)
+            h0s[:, 1:, :] += separations[None, :, None] * u[:, None, :]
+            return h0s
 
-        def decide(data):
-            return self._comparisons(regime, data, settings.level, decide_on)
+        def finish(final, obs):
+            n = obs["dist"].shape[0]
+            dist0 = np.broadcast_to(separations, (n, separations.size))
+            return {
+                "dist": np.concatenate([dist0[:, None, :], obs["dist"]], axis=1),  # (n, steps+1, S)
+                "rhs": obs["rhs"],                                                # (n, steps, S)
+                "hnorm": np.concatenate([np.full((n, 1), np.linalg.norm(regime.h0)), obs["hnorm"]], axis=1),
+            }
 
-        stages = settings.max_stages if applies else 1
-        comps, data, n, used = staged(draw, decide, settings.paths, stages)
-        verdict = combine(comps) if applies else NOT_APPLICABLE
-        rep = representative(comps, verdict)
+        return Simulation("lemma1", steps, COUPLINGS, _observe_pairs, initial, finish)
+
+    def planned_comparisons(self, regime, settings):
+        if not self.decides(regime):
+            return 0
+        steps, seps = _steps_and_seps(regime)
+        return steps * len(seps) * len(self.deciding_couplings)
+
+    def comparisons(self, regime, data, level, decides):
+        steps, seps = _steps_and_seps(regime)
+        decide_on = self.deciding_couplings if decides else ()
+        comps = []
+        for coupling in COUPLINGS:
+            dist, rhs, hnorm = data[f"{coupling}.dist"], data[f"{coupling}.rhs"], data[f"{coupling}.hnorm"]
+            for s, sep in enumerate(seps):
+                for t in range(1, steps + 1):
+                    ok = resolved(dist[:, t - 1, s], hnorm[:, t - 1])
+                    meta = {"coupling": coupling, "separation": sep, "t": t}
+                    if not ok:
+                        meta["note"] = "separation below float64 resolution: reported, not decided"
+                    num, den, bound = self._ratio(regime, dist, rhs, s, t)
+                    comps.append(ratio_comparison(num, den, bound, level, label=f"{coupling}, δ={sep:g}, t={t}",
+                                                  decides=coupling in decide_on and ok, meta=meta))
+        return comps
+
+    def details(self, regime, settings, comps, data):
         caveats = ["independent coupling: E‖Δ_t‖ ≥ E‖w_t − w'_t‖ > 0, so no contraction to zero is possible"
                    if np.any(regime.noise_cov) else "noise covariance is zero: both couplings coincide"]
-        nonfinite = [c.label for c in comps if c.meta.get("note") == "non-finite samples"]
+        nonfinite = sum(1 for c in comps if c.meta.get("note") == "non-finite samples")
         if nonfinite:
-            caveats.append(f"non-finite states (overflow) at {len(nonfinite)} comparison(s); those are undecided")
+            caveats.append(f"non-finite states (overflow) at {nonfinite} comparison(s); those are undecided")
         unresolved = sum(1 for c in comps if c.meta.get("note", "").startswith("separation below"))
         if unresolved:
             caveats.append(f"{unresolved} of {len(comps)} comparisons are reported but not decided: the copies' "
                            f"separation fell below float64 resolution ({RESOLUTION:g}·max(1, ‖h‖))")
-        details = {
-            "hypotheses": hypotheses_json(claim, regime),
-            "rests_on": self.rests_on,
-            "caveats": caveats,
-            "steps": self._steps_and_seps(regime)[0],
-            "separations": list(self._steps_and_seps(regime)[1]),
-            "stages_used": used,
-            "statistic_name": self.statistic_name,
-            "representative": rep.label if rep else None,
-            "comparisons": [c.to_json() for c in comps],
-            "plots": [self._plot(regime, comps, data)],
-            **self._extra(regime, comps),
+        steps, seps = _steps_and_seps(regime)
+        return {
+            "rests_on": self.rests_on, "caveats": caveats, "steps": steps, "separations": list(seps),
+            "statistic_name": self.statistic_name, **self._extra(regime, comps),
+            "plots": [_ratio_plot(regime, comps, data, corrected=self.claim.kind == "corrected")],
         }
-        return CheckResult(
-            regime=regime.name, claim=claim.id, verdict=verdict, hypotheses_hold=claim.hypotheses_hold(regime),
-            statistic=rep.statistic if rep else math.nan, bound=rep.bound if rep else math.nan,
-            ci=rep.ci if rep else (math.nan, math.nan), n_samples=n, details=details,
-        )
 
     def _extra(self, regime, comps) -> dict:
         return {}
 
-    def _decides(self, regime) -> bool:
-        return self.claim.hypotheses_hold(regime)
 
-    def planned_comparisons(self, regime, settings):
-        if not self._decides(regime):
-            return 0
-        steps, seps = self._steps_and_seps(regime)
-        return steps * len(seps) * len(self.deciding_couplings)
+def _steps_and_seps(regime):
+    return int(regime.setting("lemma1", "steps")), tuple(regime.setting("lemma1", "separations"))
 
 
 class Lemma1Check(_Lemma1Base):
@@ -172,22 +133,22 @@ class Lemma1Check(_Lemma1Base):
     rests_on = "synchronous coupling (shared inputs and noise), the coupling most favourable to the claim"
     statistic_name = "ratio E‖Δ_t‖ / E‖Δ_{t−1}‖"
 
-    def _comparisons(self, regime, data, level, decide_on):
-        steps, seps = self._steps_and_seps(regime)
-        return _pair_comparisons(data, steps, seps, K.kappa(regime), level, decide_on, numerator_prev=True)
+    def _ratio(self, regime, dist, rhs, s, t):
+        return dist[:, t, s], dist[:, t - 1, s], K.kappa(regime)
 
     def _extra(self, regime, comps):
-        sync = [c for c in comps if c.meta["coupling"] == "synchronous" and c.decides and math.isfinite(c.ci[0])]
-        worst_low = max((c.ci[0] for c in sync), default=math.nan)
         return {
             "kappa": K.kappa(regime), "rho": K.rho(regime), "lipschitz": K.lipschitz_vector(regime),
             "lipschitz_componentwise": K.lipschitz_componentwise(regime),
-            "every_admissible_kappa_violated": bool(worst_low > 1.0),
-            "smallest_supported_kappa": worst_low,
+            **tightest_kappa(comps),
         }
 
-    def _plot(self, regime, comps, data):
-        return _ratio_plot(regime, comps, data, corrected=False)
+
+def tightest_kappa(comps) -> dict:
+    """The smallest κ the measurements support: every κ below a deciding comparison's CI is refuted."""
+    sync = [c for c in comps if c.meta["coupling"] == "synchronous" and c.decides and math.isfinite(c.ci[0])]
+    worst_low = max((c.ci[0] for c in sync), default=math.nan)
+    return {"smallest_supported_kappa": worst_low, "every_admissible_kappa_violated": bool(worst_low > 1.0)}
 
 
 class Lemma1CorrectedCheck(_Lemma1Base):
@@ -196,18 +157,11 @@ class Lemma1CorrectedCheck(_Lemma1Base):
     rests_on = "both couplings (the corrected bound includes the noise difference ‖w_t − w'_t‖)"
     statistic_name = "ratio E‖Δ_t‖ / E[c_t‖Δ_{t−1}‖ + ‖w_t − w'_t‖]"
 
-    def _decides(self, regime) -> bool:
+    def decides(self, regime) -> bool:
         return True
 
-    def _comparisons(self, regime, data, level, decide_on):
-        steps, seps = self._steps_and_seps(regime)
-        return _pair_comparisons(data, steps, seps, 1.0, level, decide_on, numerator_prev=False)
-
-    def _extra(self, regime, comps):
-        return {"bound_name": "1 (the corrected right-hand side, as a ratio)"}
-
-    def _plot(self, regime, comps, data):
-        return _ratio_plot(regime, comps, data, corrected=True)
+    def _ratio(self, regime, dist, rhs, s, t):
+        return dist[:, t, s], rhs[:, t - 1, s], 1.0
 
 
 def _ratio_plot(regime, comps, data, corrected: bool) -> dict:

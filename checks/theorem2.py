@@ -26,12 +26,11 @@ import jax.numpy as jnp
 import numpy as np
 
 import estimators
-from theorems import Regime, simulate
+from theorems import Regime
 from theorems.theorem2 import THEOREM2, exact_moments, innovation_covariance, linear_transition
 
-from ._base import Check, Settings, hypotheses_json
-from ._verdict import (HOLDS, NOT_APPLICABLE, RESOLUTION, VIOLATED, CheckResult, Comparison, combine,
-                       ratio_comparison, representative, staged)
+from ._base import Check, Settings, Simulation
+from ._verdict import HOLDS, RESOLUTION, VIOLATED, Comparison, ratio_comparison
 
 N_COPIES = 2          # initial states besides h_0
 EMPIRICAL_W2_MAX = 1000  # samples per law for the exact assignment-based empirical W2
@@ -57,58 +56,50 @@ class Theorem2Check(Check):
     claim = THEOREM2
 
     def planned_comparisons(self, regime, settings):
-        return N_COPIES if self.claim.hypotheses_hold(regime) else 0
+        return N_COPIES if self.decides(regime) else 0
 
-    def run(self, regime: Regime, settings: Settings) -> CheckResult:
-        claim = self.claim
-        applies = claim.hypotheses_hold(regime)
+    def simulation(self, regime: Regime, settings: Settings) -> Simulation:
+        starts = initial_states(regime, settings)
+        return Simulation(
+            "theorem2", int(regime.setting("theorem2", "steps")), ("synchronous",), _observe,
+            lambda first, n: np.repeat(starts[None], n, axis=0),
+            lambda final, obs: {"final": final, "dist": obs["dist"], "sq": obs["sq"]},
+        )
+
+    def comparisons(self, regime, data, level, decides):
         steps = int(regime.setting("theorem2", "steps"))
         half = max(steps // 2, 1)
+        dist, sq = data["synchronous.dist"], data["synchronous.sq"]
+        comps = []
+        for j in range(N_COPIES):
+            label = f"copy {j + 1}: E‖Δ_T‖ / E‖Δ_(T/2)‖, T={steps}"
+            a, b = dist[:, steps - 1, j], dist[:, half - 1, j]
+            if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+                bad = int(np.sum(~np.isfinite(dist[:, :, j]).any(axis=1)))
+                comps.append(Comparison(label, math.inf, 1.0, (math.inf, math.inf), VIOLATED, a.size, "<",
+                                        decides, {"copy": j + 1, "note": f"diverged: {bad} path(s) overflowed"}))
+            elif not np.any(a) or resolved_zero(b, sq[:, half - 1, 0]):
+                # Copies equal to float64 resolution at T/2 (or exactly at T): merged.
+                comps.append(Comparison(label, 0.0, 1.0, (0.0, 0.0), HOLDS, a.size, "<", decides,
+                                        {"copy": j + 1, "note": "copies merged to float64 resolution"}))
+            else:
+                comps.append(ratio_comparison(a, b, 1.0, level, label=label, claimed="<", decides=decides,
+                                              meta={"copy": j + 1}))
+        return comps
+
+    def details(self, regime, settings, comps, data):
+        steps = int(regime.setting("theorem2", "steps"))
         starts = initial_states(regime, settings)
-        model, key = regime.model(), settings.key(regime.name, claim.id)
-
-        def draw(first, n):
-            final, obs = simulate(model, key, np.repeat(starts[None], n, axis=0), steps,
-                                  synchronous=True, observe=_observe, first_path=first)
-            return {"final": final, "dist": obs["dist"], "sq": obs["sq"]}
-
-        def decide(data):
-            comps = []
-            for j in range(N_COPIES):
-                label = f"copy {j + 1}: E‖Δ_T‖ / E‖Δ_(T/2)‖, T={steps}"
-                a, b = data["dist"][:, steps - 1, j], data["dist"][:, half - 1, j]
-                if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-                    bad = int(np.sum(~np.isfinite(data["dist"][:, :, j]).any(axis=1)))
-                    comps.append(Comparison(label, math.inf, 1.0, (math.inf, math.inf), VIOLATED, a.size, "<",
-                                            applies, {"copy": j + 1, "note": f"diverged: {bad} path(s) overflowed"}))
-                elif not np.any(a) or resolved_zero(b, data["sq"][:, half - 1, 0]):
-                    # Copies equal to float64 resolution at T/2 (or exactly at T): merged.
-                    comps.append(Comparison(label, 0.0, 1.0, (0.0, 0.0), HOLDS, a.size, "<", applies,
-                                            {"copy": j + 1, "note": "copies merged to float64 resolution"}))
-                else:
-                    comps.append(ratio_comparison(a, b, 1.0, settings.level, label=label, claimed="<",
-                                                  decides=applies, meta={"copy": j + 1}))
-            return comps
-
-        comps, data, n, used = staged(draw, decide, settings.paths, settings.max_stages if applies else 1)
-        verdict = combine(comps) if applies else NOT_APPLICABLE
-        rep = representative(comps, verdict)
-        details = {
-            "hypotheses": hypotheses_json(claim, regime),
+        out = {
             "rests_on": "synchronous coupling from different initial states: the copies still approach each "
                         "other over the second half of the horizon (the reading of the paper's proof)",
             "caveats": self._caveats(regime),
-            "steps": steps, "initial_states": starts.tolist(), "stages_used": used,
+            "steps": steps, "initial_states": starts.tolist(),
             "statistic_name": "ratio E‖h_T − h'_T‖ / E‖h_(T/2) − h'_(T/2)‖",
-            "representative": rep.label if rep else None,
-            "comparisons": [c.to_json() for c in comps],
             **self._laws(regime, settings, starts, steps, data),
         }
-        details["plots"] = [self._plot(regime, data, details)]
-        return CheckResult(
-            regime=regime.name, claim=claim.id, verdict=verdict, hypotheses_hold=applies,
-            statistic=rep.statistic, bound=rep.bound, ci=rep.ci, n_samples=n, details=details,
-        )
+        out["plots"] = [self._plot(regime, data, out)]
+        return out
 
     @staticmethod
     def _caveats(regime):
@@ -123,7 +114,7 @@ class Theorem2Check(Check):
     def _laws(self, regime, settings, starts, steps, data) -> dict:
         """Reading (a): distance between laws; exact for a linear (constant-gate) chain."""
         out: dict = {}
-        final = data["final"]
+        final = data["synchronous.final"]
         M = linear_transition(regime)
         if M is not None:
             radius = float(np.max(np.abs(np.linalg.eigvals(M))))
@@ -160,8 +151,8 @@ class Theorem2Check(Check):
         steps = details["steps"]
         ts = list(range(1, steps + 1))
         with np.errstate(over="ignore", invalid="ignore"):
-            d2 = np.mean(data["dist"] ** 2, axis=0)
-            m2 = np.mean(data["sq"], axis=0)
+            d2 = np.mean(data["synchronous.dist"] ** 2, axis=0)
+            m2 = np.mean(data["synchronous.sq"], axis=0)
         coupling = [{"label": f"E‖h_t − h'_t‖², copy {j + 1}", "x": ts, "y": d2[:, j].tolist(), "style": "solid"}
                     for j in range(d2.shape[1])]
         moments = [{"label": f"E‖h_t‖², start {k}", "x": ts, "y": m2[:, k].tolist(), "style": "solid"}

@@ -10,7 +10,7 @@ import pytest
 
 from theorems import Model, simulate
 from theorems._reference import reference_trajectory
-from theorems.model import _simulate_chunk, draw_step, run_with_noise
+from theorems.model import _simulate_chunk, draw_step, path_key, run_with_noise, simulate_grid
 
 D, M_IN = 3, 2
 
@@ -69,7 +69,7 @@ def test_simulate_draws_replayed_through_the_twin(synchronous, law):
 
     final, traj = simulate(model, key, h0s, steps, synchronous=synchronous, observe=final_only, first_path=40)
     for i in range(n_paths):
-        draws = [draw_step(model, key, 40 + i, t, 2, synchronous) for t in range(1, steps + 1)]
+        draws = [draw_step(model, path_key(key, 40 + i), t, 2, synchronous) for t in range(1, steps + 1)]
         xs = np.array([np.asarray(x) for x, _ in draws])
         ws = np.array([np.asarray(w) for _, w in draws])
         ref = reference_trajectory(p, h0s[i], xs, ws)
@@ -134,3 +134,16 @@ def test_simulation_runs_in_float64():
     model = _model(_params("gated", "constant-scalar", np.random.default_rng(0)), 0.01)
     final, _ = simulate(model, jax.random.key(0), np.zeros((4, 1, D)), 3, observe=_obs_norm)
     assert final.dtype == np.float64
+
+
+def test_grid_cells_equal_single_runs():
+    """simulate_grid (cells vmapped) gives each cell exactly what simulate gives it alone."""
+    rng = np.random.default_rng(4)
+    models = [_model(_params(form, "sigmoid", rng), q) for form, q in (("gated", 0.01), ("leaky", 0.2), ("gated", 0.0))]
+    key = jax.random.key(9)
+    h0s = rng.normal(size=(3, 16, 2, D))
+    finals, obs = simulate_grid(models, key, h0s, 7, synchronous=False, observe=_obs_norm, first_path=5)
+    for c, model in enumerate(models):
+        f, o = simulate(model, key, h0s[c], 7, synchronous=False, observe=_obs_norm, first_path=5)
+        np.testing.assert_allclose(finals[c], f, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(obs[c], o, rtol=1e-13, atol=1e-13)

@@ -39,7 +39,8 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["Model", "gate", "step", "draw_step", "simulate", "run_with_noise"]
+__all__ = ["Model", "gate", "step", "path_key", "draw_step", "simulate", "simulate_grid", "stack_models",
+           "run_with_noise"]
 
 
 @partial(
@@ -147,20 +148,26 @@ def step(model: Model, h: jax.Array, x: jax.Array, w: jax.Array):
     return h_new, g
 
 
-def draw_step(model: Model, key: jax.Array, path: jax.Array, t: jax.Array, n_chains: int, synchronous):
+def path_key(key: jax.Array, path) -> jax.Array:
+    """The key of one Monte Carlo path (global path index)."""
+    return jax.random.fold_in(key, path)
+
+
+def draw_step(model: Model, key_path: jax.Array, t: jax.Array, n_chains: int, synchronous):
     """The input x_t and the K noise vectors w_t of one path at step t.
 
-    Keys: k_pt = fold_in(fold_in(key, path), t); the input uses fold_in(k_pt, 0)
-    and chain c's noise fold_in(k_pt, 1 + c) (all chains use stream 1 under
-    synchronous coupling).  Returns x (m,), w (K, d).
+    Keys: k_t = fold_in(path_key(key, path), t); the input uses fold_in(k_t, 0)
+    and chain c's noise fold_in(k_t, 1 + c) (all chains use stream 1 under
+    synchronous coupling, so chain 0 sees the same noise under both couplings).
+    Returns x (m,), w (K, d).
     """
-    k_pt = jax.random.fold_in(jax.random.fold_in(key, path), t)
-    kx = jax.random.fold_in(k_pt, 0)
+    k_t = jax.random.fold_in(key_path, t)
+    kx = jax.random.fold_in(k_t, 0)
     gauss = jax.random.normal(kx, (model.m,), dtype=jnp.float64)
     signs = jnp.where(gauss >= 0.0, 1.0, -1.0)  # symmetric, so P(+1) = 1/2
     x = model.input_scale * jnp.where(model.rademacher > 0.5, signs, gauss)
     streams = jnp.where(synchronous, 0, jnp.arange(n_chains, dtype=jnp.int32))
-    z = jax.vmap(lambda s: jax.random.normal(jax.random.fold_in(k_pt, 1 + s), (model.d,), dtype=jnp.float64))(streams)
+    z = jax.vmap(lambda s: jax.random.normal(jax.random.fold_in(k_t, 1 + s), (model.d,), dtype=jnp.float64))(streams)
     w = z @ model.noise_chol.T
     return x, w
 
@@ -171,9 +178,10 @@ Observer = Callable[..., object]
 
 def _one_path(model: Model, key, path, h0s, n_steps: int, synchronous, observe: Observer):
     n_chains = h0s.shape[0]
+    key_path = path_key(key, path)  # hoisted out of the scan: one fold_in per step, not two
 
     def body(hs, t):
-        x, w = draw_step(model, key, path, t, n_chains, synchronous)
+        x, w = draw_step(model, key_path, t, n_chains, synchronous)
         h_new, g = jax.vmap(lambda h, wc: step(model, h, x, wc))(hs, w)
         return h_new, observe(model, t, hs, h_new, x, w, g)
 
@@ -222,6 +230,35 @@ def simulate(
     final = np.concatenate(finals)
     obs = jax.tree_util.tree_map(lambda *parts: np.concatenate(parts), *observations)
     return final, obs
+
+
+@partial(jax.jit, static_argnames=("n_steps", "observe"))
+def _simulate_grid_chunk(models, key, paths, h0s, n_steps, synchronous, observe):
+    def one_cell(model, cell_h0s):
+        return jax.vmap(lambda p, h: _one_path(model, key, p, h, n_steps, synchronous, observe))(paths, cell_h0s)
+
+    return jax.vmap(one_cell)(models, h0s)
+
+
+def stack_models(models: list[Model]) -> Model:
+    """Models of equal shapes stacked along a leading cell axis (for :func:`simulate_grid`)."""
+    return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *models)
+
+
+def simulate_grid(models: list[Model], key: jax.Array, h0s, n_steps: int, *, synchronous: bool = True,
+                  observe: Observer, first_path: int = 0):
+    """:func:`simulate` for many models at once, the cells batched with ``jax.vmap``.
+
+    ``h0s`` has shape (C, P, K, d).  All cells use the same key and path
+    numbers (common random numbers across cells).  One compilation serves every
+    grid of the same (C, P, K, d, steps).  Returns (finals (C, P, K, d),
+    observations with leading axes (C, P, n_steps)).
+    """
+    h0s = np.asarray(h0s, dtype=np.float64)
+    ids = jnp.arange(first_path, first_path + h0s.shape[1], dtype=jnp.int64)
+    final, obs = _simulate_grid_chunk(stack_models(models), key, ids, jnp.asarray(h0s), n_steps,
+                                      jnp.asarray(bool(synchronous)), observe)
+    return np.asarray(final), jax.tree_util.tree_map(np.asarray, obs)
 
 
 @jax.jit
