@@ -31,10 +31,13 @@ class Settings:
     quick: bool = False
     family_size: int = 1
     stages: int | None = None   # override of max_stages (the probe uses 1)
+    n_paths: int | None = None  # override of paths (the probe's --paths)
 
     @property
     def paths(self) -> int:
         """Paths in the first sampling stage; later stages double the total."""
+        if self.n_paths is not None:
+            return self.n_paths
         return 1024 if self.quick else 2048
 
     @property

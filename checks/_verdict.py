@@ -26,7 +26,8 @@ from typing import Callable
 
 import numpy as np
 
-from estimators import fieller_ratio_ci, mean_ci
+from estimators import mean_ci
+from estimators._intervals import fieller_ratio_ci_many
 
 PASS, FAIL, INCONCLUSIVE, NOT_APPLICABLE = "PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE"
 VERDICTS = (PASS, FAIL, INCONCLUSIVE, NOT_APPLICABLE)
@@ -43,7 +44,7 @@ RESOLUTION = 1e-6
 
 __all__ = [
     "PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE", "VERDICTS", "Comparison", "CheckResult",
-    "ratio_comparison", "mean_comparison", "combine", "representative", "staged",
+    "ratio_comparison", "ratio_comparisons", "mean_comparison", "combine", "representative", "staged",
 ]
 
 
@@ -103,23 +104,47 @@ def _decide(lo: float, hi: float, bound: float, claimed: str) -> str:
     return HOLDS if lo >= bound - tol else VIOLATED if hi < bound - tol else UNDECIDED
 
 
-def ratio_comparison(a, b, bound: float, level: float, *, label: str, claimed: str = "<=",
-                     decides: bool = True, meta: dict | None = None) -> Comparison:
-    """E[a] / E[b] against ``bound`` from paired samples (Fieller interval at 1 − level).
+def ratio_comparisons(a, b, bound, level: float, *, labels, claimed: str = "<=", decides=True,
+                      metas=None) -> list[Comparison]:
+    """Column j: E[a_j] / E[b_j] against ``bound`` (scalar or per column), Fieller intervals at 1 − level.
 
-    When every a and b is exactly zero (the copies have merged) the ratio is
-    taken as 0: the claim E[a] ≤ bound·E[b] then holds with equality.
+    ``a`` and ``b`` have shape (n, k).  A column where every a and b is exactly
+    zero (the copies have merged) has ratio 0 and holds: E[a] ≤ bound·E[b] with
+    equality.  A column with non-finite samples is undecided.
     """
     a, b = np.asarray(a, float), np.asarray(b, float)
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        return Comparison(label, math.nan, bound, (math.nan, math.nan), UNDECIDED, a.size, claimed, decides,
-                          {**(meta or {}), "note": "non-finite samples"})
-    if not np.any(a) and not np.any(b):
-        return Comparison(label, 0.0, bound, (0.0, 0.0), HOLDS, a.size, claimed, decides,
-                          {**(meta or {}), "note": "all pairs merged exactly"})
-    ci = fieller_ratio_ci(a, b, confidence=1.0 - level)
-    return Comparison(label, ci.estimate, bound, (ci.low, ci.high), _decide(ci.low, ci.high, bound, claimed),
-                      a.size, claimed, decides, dict(meta or {}))
+    n, k = a.shape
+    bounds = np.broadcast_to(np.asarray(bound, float), (k,))
+    decides = np.broadcast_to(np.asarray(decides, bool), (k,))
+    metas = metas if metas is not None else [{}] * k
+    finite = np.isfinite(a).all(axis=0) & np.isfinite(b).all(axis=0)
+    merged = finite & ~a.any(axis=0) & ~b.any(axis=0)
+    use = finite & ~merged
+    est, lo, hi = (np.full(k, np.nan) for _ in range(3))
+    if use.any():
+        est[use], lo[use], hi[use] = fieller_ratio_ci_many(a[:, use], b[:, use], 1.0 - level)
+    out = []
+    for j in range(k):
+        meta = dict(metas[j])
+        if not finite[j]:
+            meta["note"] = "non-finite samples"
+            stat, ci, decision = math.nan, (math.nan, math.nan), UNDECIDED
+        elif merged[j]:
+            meta.setdefault("note", "all pairs merged exactly")
+            stat, ci, decision = 0.0, (0.0, 0.0), HOLDS
+        else:
+            stat, ci = float(est[j]), (float(lo[j]), float(hi[j]))
+            decision = _decide(ci[0], ci[1], float(bounds[j]), claimed)
+        out.append(Comparison(labels[j], stat, float(bounds[j]), ci, decision, n, claimed, bool(decides[j]), meta))
+    return out
+
+
+def ratio_comparison(a, b, bound: float, level: float, *, label: str, claimed: str = "<=",
+                     decides: bool = True, meta: dict | None = None) -> Comparison:
+    """E[a] / E[b] against ``bound`` from paired samples (the one-column case of :func:`ratio_comparisons`)."""
+    a, b = np.asarray(a, float).reshape(-1, 1), np.asarray(b, float).reshape(-1, 1)
+    return ratio_comparisons(a, b, bound, level, labels=[label], claimed=claimed, decides=decides,
+                             metas=[meta or {}])[0]
 
 
 def mean_comparison(x, bound: float, level: float, *, label: str, claimed: str = "<=",

@@ -3,6 +3,7 @@
     ssmverify run [REGIME.toml | builtin:NAME ...] [--claims ID,...] [--quick] [--seed N] [--alpha A] [--out DIR]
     ssmverify report DIR
     ssmverify list
+    ssmverify probe REGIME --claim ID --vary KNOB=lo:hi:n[:log] [--vary ...] [--search BUDGET] [--dask ADDRESS]
 
 Exit status: 0 no FAIL, 1 at least one FAIL, 2 bad input (nothing written).
 """
@@ -15,6 +16,8 @@ import math
 import sys
 import time
 from pathlib import Path
+
+from ._base import Settings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -71,6 +74,23 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="re-render the reports of DIR from DIR/results.json")
     report.add_argument("dir", help="directory holding results.json")
     sub.add_parser("list", help="list the claims and the built-in regimes")
+    probe = sub.add_parser("probe", help="map where a bound fails, search for the worst violation, "
+                                         "write certified counterexamples")
+    probe.add_argument("regime", help="regime TOML file or builtin:NAME")
+    probe.add_argument("--claim", required=True, help="the claim id to probe")
+    probe.add_argument("--vary", action="append", required=True, metavar="KNOB=lo:hi:n[:log]",
+                       help="a knob and its range (repeat for a 2-D map); knobs: rho, lipschitz, gate, "
+                            "input_scale, noise, or a dotted key such as model.A[0][1]")
+    probe.add_argument("--search", type=_nonneg_int, default=0, metavar="BUDGET",
+                       help="cell evaluations for the search of the largest violation (default 0: no search)")
+    probe.add_argument("--seed", type=_nonneg_int, default=0)
+    probe.add_argument("--alpha", type=_probability, default=0.01)
+    probe.add_argument("--paths", type=_positive_int, default=1024, help="Monte Carlo paths per cell (default 1024)")
+    probe.add_argument("--max-counterexamples", type=_nonneg_int, default=3,
+                       help="violations to certify and write (default 3)")
+    probe.add_argument("--shrink-budget", type=_nonneg_int, default=20, help="shrink attempts per counterexample")
+    probe.add_argument("--out", default="ssmverify-probe", help="output directory (default ./ssmverify-probe)")
+    probe.add_argument("--dask", metavar="ADDRESS", help="scheduler address of an existing Dask cluster")
     return parser
 
 
@@ -94,7 +114,6 @@ def cmd_run(args) -> int:
     from theorems import CLAIMS
 
     from .suite import family_size, plan_rows, resolve_regimes, results_document, run_rows
-    from ._base import Settings
 
     claims = None
     if args.claims:
@@ -164,11 +183,79 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
+def cmd_probe(args) -> int:
+    from reports import probe_figures
+    from reports._io import write_atomic
+    from theorems import CLAIMS
+
+    from . import probe
+    from ._knobs import KnobError, apply_knobs, parse_vary
+    from .suite import resolve_regimes
+
+    if args.claim not in CLAIMS:
+        raise UsageError(f"--claim: unknown claim id {args.claim!r}; known: {', '.join(CLAIMS)}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} exists and is not a directory")
+    base = resolve_regimes([args.regime])[0]
+    try:
+        knobs = [parse_vary(v) for v in args.vary]
+        names = [k.name for k in knobs]
+        if len(set(names)) != len(names):
+            raise KnobError(f"--vary: a knob is given twice ({', '.join(names)})")
+        for knob in knobs:  # every corner of the box must be a valid regime
+            for value in (knob.lo, knob.hi):
+                apply_knobs(base, {knob.name: value})
+    except KnobError as exc:
+        raise UsageError(str(exc)) from None
+    settings = Settings(seed=args.seed, alpha=args.alpha, n_paths=args.paths)
+    started = time.perf_counter()
+    try:
+        grid = probe.run_grid(base, args.claim, knobs, settings, dask=args.dask)
+    except RuntimeError as exc:
+        raise UsageError(str(exc)) from None
+    _progress(f"grid: {len(grid['cells'])} cells in {time.perf_counter() - started:.1f} s")
+    search = None
+    if args.search:
+        search = probe.search(base, args.claim, knobs, grid, args.search, grid["settings"])
+    found = sorted((c for c in grid["cells"] if c["verdict"] == "FAIL"), key=lambda c: -c["objective"])
+    found = [{**c, "knob_names": names, "origin": "grid"} for c in found[: args.max_counterexamples]]
+    if search is not None and search["best_objective"] > 0 and args.max_counterexamples:
+        best = {**search["best"], "knob_names": names, "origin": "search"}
+        same = [c for c in found if all(c[n] == best[n] for n in names)]
+        if same:  # the search did not leave the best grid cell
+            same[0]["origin"] = "grid and search"
+        else:
+            found = [best] + found[: args.max_counterexamples - 1]
+    counterexamples = probe.certify_and_write(base, args.claim, found, settings, out, args.shrink_budget)
+    doc = probe.grid_document(base, args.claim, knobs, grid, search, counterexamples)
+    doc = _normalise(doc)
+    write_atomic(out / "grid.png", probe_figures.to_bytes(doc, "png"))
+    write_atomic(out / "grid.pdf", probe_figures.to_bytes(doc, "pdf"))
+    write_atomic(out / "grid.csv", probe.grid_csv(knobs, grid["cells"]))
+    write_atomic(out / "grid.json", probe.dumps(doc))
+    counts = doc["counts"]
+    print(f"{args.claim} over {' × '.join(f'{k.name}[{k.n}]' for k in knobs)}: "
+          + ", ".join(f"{v} {n}" for v, n in counts.items()))
+    if "tightest_constant" in doc:
+        tc = doc["tightest_constant"]
+        print(f"smallest constant the measurements support: {tc['smallest_supported']:.4g} "
+              f"(paper's κ over the region: {tc['paper_range']})")
+    if search is not None:
+        print(f"search: best margin {search['best_objective']:.4g} after {search['evaluations']} evaluations "
+              f"(best grid cell {search['start_objective']:.4g})")
+    for c in counterexamples:
+        print(f"  {c['status']}: {c.get('file', '')} {c['knobs']}")
+    _progress(f"done in {time.perf_counter() - started:.1f} s; outputs in {out}/")
+    certified = sum(c["status"] == "certified" for c in counterexamples)
+    return EXIT_FAIL if certified or counts.get("FAIL") else EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     from theorems import RegimeError
     try:
         args = build_parser().parse_args(argv)
-        handler = {"run": cmd_run, "report": cmd_report, "list": cmd_list}[args.command]
+        handler = {"run": cmd_run, "report": cmd_report, "list": cmd_list, "probe": cmd_probe}[args.command]
         return handler(args)
     except (UsageError, RegimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

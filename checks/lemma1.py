@@ -25,7 +25,7 @@ from theorems import _constants as K
 from theorems.lemma1 import LEMMA1, LEMMA1_CORRECTED, corrected_factor
 
 from ._base import Check, Settings, Simulation
-from ._verdict import RESOLUTION, ratio_comparison
+from ._verdict import RESOLUTION, ratio_comparisons
 
 COUPLINGS = ("synchronous", "independent")
 
@@ -40,13 +40,6 @@ def _observe_pairs(model, t, hs_prev, hs, x, w, g):
     c = jax.vmap(lambda hp: corrected_factor(model, rho, lip_c, base_prev, hp, x, g[0]))(others_prev)
     rhs = c * prev + jnp.linalg.norm(w[1:] - w[0], axis=-1)
     return {"dist": dist, "rhs": rhs, "hnorm": jnp.linalg.norm(hs[0])}
-
-
-def resolved(dist_prev: np.ndarray, hnorm_prev: np.ndarray) -> bool:
-    """Whether every copy's separation at t−1 is exactly zero or well above float64 resolution."""
-    with np.errstate(invalid="ignore"):
-        ok = (dist_prev == 0.0) | (dist_prev >= RESOLUTION * np.maximum(1.0, hnorm_prev))
-    return bool(np.all(ok))
 
 
 class _Lemma1Base(Check):
@@ -91,15 +84,23 @@ class _Lemma1Base(Check):
         comps = []
         for coupling in COUPLINGS:
             dist, rhs, hnorm = data[f"{coupling}.dist"], data[f"{coupling}.rhs"], data[f"{coupling}.hnorm"]
-            for s, sep in enumerate(seps):
-                for t in range(1, steps + 1):
-                    ok = resolved(dist[:, t - 1, s], hnorm[:, t - 1])
-                    meta = {"coupling": coupling, "separation": sep, "t": t}
-                    if not ok:
-                        meta["note"] = "separation below float64 resolution: reported, not decided"
-                    num, den, bound = self._ratio(regime, dist, rhs, s, t)
-                    comps.append(ratio_comparison(num, den, bound, level, label=f"{coupling}, δ={sep:g}, t={t}",
-                                                  decides=coupling in decide_on and ok, meta=meta))
+            num, den, bound = self._ratio(regime, dist, rhs)        # (n, steps, S) each
+            prev = dist[:, :-1, :]
+            with np.errstate(invalid="ignore"):
+                ok = ((prev == 0.0) | (prev >= RESOLUTION * np.maximum(1.0, hnorm[:, :-1, None]))).all(axis=0)
+            # columns ordered by separation, then t
+            order = [(s, t) for s in range(len(seps)) for t in range(1, steps + 1)]
+            metas, labels, decides_col = [], [], []
+            for s, t in order:
+                meta = {"coupling": coupling, "separation": seps[s], "t": t}
+                if not ok[t - 1, s]:
+                    meta["note"] = "separation below float64 resolution: reported, not decided"
+                metas.append(meta)
+                labels.append(f"{coupling}, δ={seps[s]:g}, t={t}")
+                decides_col.append(coupling in decide_on and bool(ok[t - 1, s]))
+            cols = [t - 1 for s, t in order], [s for s, t in order]
+            comps += ratio_comparisons(num[:, cols[0], cols[1]], den[:, cols[0], cols[1]], bound, level,
+                                       labels=labels, decides=decides_col, metas=metas)
         return comps
 
     def details(self, regime, settings, comps, data):
@@ -133,8 +134,11 @@ class Lemma1Check(_Lemma1Base):
     rests_on = "synchronous coupling (shared inputs and noise), the coupling most favourable to the claim"
     statistic_name = "ratio E‖Δ_t‖ / E‖Δ_{t−1}‖"
 
-    def _ratio(self, regime, dist, rhs, s, t):
-        return dist[:, t, s], dist[:, t - 1, s], K.kappa(regime)
+    def _ratio(self, regime, dist, rhs):
+        return dist[:, 1:, :], dist[:, :-1, :], K.kappa(regime)
+
+    def tightest_constant(self, comps) -> dict:
+        return tightest_kappa(comps)
 
     def _extra(self, regime, comps):
         return {
@@ -160,8 +164,8 @@ class Lemma1CorrectedCheck(_Lemma1Base):
     def decides(self, regime) -> bool:
         return True
 
-    def _ratio(self, regime, dist, rhs, s, t):
-        return dist[:, t, s], rhs[:, t - 1, s], 1.0
+    def _ratio(self, regime, dist, rhs):
+        return dist[:, 1:, :], rhs, 1.0
 
 
 def _ratio_plot(regime, comps, data, corrected: bool) -> dict:

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-__all__ = ["ConfidenceInterval", "mean_ci", "fieller_ratio_ci"]
+__all__ = ["ConfidenceInterval", "mean_ci", "fieller_ratio_ci", "fieller_ratio_ci_many"]
 
 
 class ConfidenceInterval(NamedTuple):
@@ -81,27 +81,41 @@ def fieller_ratio_ci(a, b, confidence: float = 0.95) -> ConfidenceInterval:
     b = _as_samples("b", b)
     if a.shape != b.shape:
         raise ValueError(f"a and b must be paired samples of equal length, got {a.size} and {b.size}")
-    n = a.size
-    ma, mb = float(np.mean(a)), float(np.mean(b))
+    est, lo, hi = fieller_ratio_ci_many(a[:, None], b[:, None], confidence)
+    return ConfidenceInterval(float(est[0]), float(lo[0]), float(hi[0]), confidence, a.size)
+
+
+def fieller_ratio_ci_many(a, b, confidence: float = 0.95):
+    """Fieller intervals for E[a_j] / E[b_j], one per column of paired samples a, b of shape (n, k).
+
+    Returns (estimates, lows, highs), each of shape (k,).  Columns are assumed
+    finite (the caller screens them).  The textbook quadratic
+    (ā − r b̄)² = (t²/n)·Var(a − r b) loses everything to cancellation when
+    a ≈ r·b on every sample; its roots are computed here from residual
+    variances taken directly from the samples:
+        r = [r̂ − g β ± (t / (|b̄|√n)) √(V_r − g V_β)] / (1 − g),
+    g = t² Var(b) / (n b̄²), β = Cov(a, b)/Var(b), V_r = Var(a − r̂ b), V_β = Var(a − β b).
+    """
+    confidence = _check_confidence(confidence)
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.ndim != 2 or a.shape != b.shape or a.shape[0] < 2:
+        raise ValueError(f"a and b must be paired (n, k) sample arrays with n >= 2, got {a.shape} and {b.shape}")
+    n = a.shape[0]
     t = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1))
-    estimate = ma / mb if mb != 0.0 else (math.nan if ma == 0.0 else math.copysign(math.inf, ma))
-    if mb == 0.0:
-        return ConfidenceInterval(estimate, -math.inf, math.inf, confidence, n)
-    # The textbook quadratic (ā − r b̄)² = (t²/n)·Var(a − r b) loses everything to
-    # cancellation when a ≈ r·b on every sample.  Its roots, rewritten with the
-    # residual variances computed directly from the samples:
-    #   r = [r̂ − g β ± (t / (|b̄|√n)) √(V_r − g V_β)] / (1 − g),
-    # g = t² Var(b) / (n b̄²), β = Cov(a, b)/Var(b), V_r = Var(a − r̂ b), V_β = Var(a − β b).
-    var_b = float(np.var(b, ddof=1))
-    g = t * t * var_b / (n * mb * mb)
-    if g >= 1.0:  # the denominator is not significantly different from zero
-        return ConfidenceInterval(estimate, -math.inf, math.inf, confidence, n)
-    v_r = float(np.var(a - estimate * b, ddof=1))
-    if var_b > 0.0:
-        beta = float(np.cov(a, b, ddof=1)[0, 1]) / var_b
-        v_beta = float(np.var(a - beta * b, ddof=1))
-    else:
-        beta, v_beta = 0.0, v_r
-    half = t / (abs(mb) * math.sqrt(n)) * math.sqrt(max(v_r - g * v_beta, 0.0))
-    centre = estimate - g * beta
-    return ConfidenceInterval(estimate, (centre - half) / (1.0 - g), (centre + half) / (1.0 - g), confidence, n)
+    ma, mb = a.mean(axis=0), b.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = np.where(mb != 0.0, ma / np.where(mb != 0.0, mb, 1.0), np.where(ma == 0.0, np.nan, np.sign(ma) * np.inf))
+        var_b = b.var(axis=0, ddof=1)
+        g = np.where(mb != 0.0, t * t * var_b / (n * mb * mb), np.inf)
+        safe_est = np.where(np.isfinite(est), est, 0.0)
+        v_r = (a - safe_est * b).var(axis=0, ddof=1)
+        cov_ab = ((a - ma) * (b - mb)).sum(axis=0) / (n - 1)
+        beta = np.where(var_b > 0.0, cov_ab / np.where(var_b > 0.0, var_b, 1.0), 0.0)
+        v_beta = np.where(var_b > 0.0, (a - beta * b).var(axis=0, ddof=1), v_r)
+        half = t / (np.abs(mb) * math.sqrt(n)) * np.sqrt(np.maximum(v_r - g * v_beta, 0.0))
+        centre = est - g * beta
+        lo = (centre - half) / (1.0 - g)
+        hi = (centre + half) / (1.0 - g)
+    bounded = g < 1.0
+    return est, np.where(bounded, lo, -np.inf), np.where(bounded, hi, np.inf)

@@ -1,0 +1,192 @@
+"""Probe knobs: parsing ``--vary KNOB=lo:hi:n[:log]`` and applying values to a regime.
+
+Every edit goes through the regime file's own validator (``parse_regime``), so
+a knob can never produce a model a regime file could not describe.  The same
+dictionary form is written back as TOML for counterexample files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+
+import numpy as np
+
+from theorems import CLAIMS, Regime, RegimeError, parse_regime
+from theorems import _constants as K
+
+NAMED = {
+    "rho": "rescale A to this spectral norm ρ = ‖A‖₂",
+    "lipschitz": "rescale the sigmoid gate's U to this L_G = ‖U‖₂/4",
+    "gate": "set every component of the constant gate to this value",
+    "input_scale": "the input scale s",
+    "noise": "scalar noise variance q (Q = q·I)",
+}
+_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*$")
+
+
+class KnobError(ValueError):
+    """A --vary argument that cannot be used (message names the knob)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Knob:
+    name: str
+    lo: float
+    hi: float
+    n: int
+    log: bool = False
+
+    @property
+    def values(self) -> np.ndarray:
+        if self.n == 1:
+            return np.array([self.lo])
+        if self.log:
+            return np.geomspace(self.lo, self.hi, self.n)
+        return np.linspace(self.lo, self.hi, self.n)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "lo": self.lo, "hi": self.hi, "n": self.n, "log": self.log,
+                "values": self.values.tolist()}
+
+
+def parse_vary(text: str) -> Knob:
+    if "=" not in text:
+        raise KnobError(f"--vary {text!r}: expected KNOB=lo:hi:n or KNOB=lo:hi:n:log")
+    name, spec = text.split("=", 1)
+    name = name.strip()
+    parts = spec.split(":")
+    if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
+        raise KnobError(f"--vary {name}: expected lo:hi:n or lo:hi:n:log, got {spec!r}")
+    try:
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise KnobError(f"--vary {name}: lo and hi must be numbers and n an integer, got {spec!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or n < 1 or (n > 1 and not lo < hi):
+        raise KnobError(f"--vary {name}: need finite lo < hi and n >= 1, got {spec!r}")
+    log = len(parts) == 4
+    if log and lo <= 0:
+        raise KnobError(f"--vary {name}: a log-spaced range needs lo > 0, got {lo}")
+    if name not in NAMED:
+        _split_path(name)  # validates the dotted path syntax
+    return Knob(name, lo, hi, n, log)
+
+
+def _split_path(path: str) -> list:
+    keys: list = []
+    for part in path.split("."):
+        if not _PATH.match(part):
+            raise KnobError(f"--vary {path}: not a knob ({', '.join(NAMED)}) nor a dotted key path like model.A[0][1]")
+        base, *idx = re.split(r"\[", part)
+        keys.append(base)
+        keys += [int(i.rstrip("]")) for i in idx]
+    return keys
+
+
+def regime_to_dict(r: Regime) -> dict:
+    """The regime in the regime-file schema (what ``parse_regime`` reads)."""
+    gate: dict = {"kind": r.gate_kind}
+    if r.gate_kind == "constant":
+        gate["value"] = r.gate_value.tolist()
+    else:
+        gate.update(W=r.W.tolist(), U=r.U.tolist(), b=r.b.tolist())
+    out: dict = {"name": r.name}
+    if r.description:
+        out["description"] = r.description
+    if r.claims:
+        out["claims"] = list(r.claims)
+    out["model"] = {"form": r.form, "A": r.A.tolist(), "B": r.B.tolist(), "noise_cov": r.noise_cov.tolist(),
+                    "h0": r.h0.tolist(), "gate": gate}
+    out["inputs"] = {"law": r.input_law, "scale": r.input_scale}
+    for table, values in r.settings.items():
+        out[table] = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+    return out
+
+
+def _set_path(data: dict, path: str, value: float) -> None:
+    keys = _split_path(path)
+    node = data
+    for i, key in enumerate(keys[:-1]):
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            raise KnobError(f"--vary {path}: the regime has no key {'.'.join(map(str, keys[:i + 1]))}") from None
+    last = keys[-1]
+    try:
+        current = node[last]
+    except (KeyError, IndexError, TypeError):
+        raise KnobError(f"--vary {path}: the regime has no such scalar key") from None
+    if isinstance(current, (list, dict, str, bool)):
+        raise KnobError(f"--vary {path}: not a scalar (it holds {type(current).__name__}); index into it")
+    node[last] = float(value)
+
+
+def apply_knobs(regime: Regime, values: dict[str, float], name: str | None = None) -> Regime:
+    """The regime with each knob set to its value (validated as a regime file would be)."""
+    data = regime_to_dict(regime)
+    if name:
+        data["name"] = name
+    for knob, value in values.items():
+        if knob == "rho":
+            norm = K.rho(regime)
+            if norm == 0.0:
+                raise KnobError("--vary rho: A is zero, so it cannot be rescaled to a spectral norm")
+            data["model"]["A"] = (regime.A * (value / norm)).tolist()
+        elif knob == "lipschitz":
+            if regime.gate_kind != "sigmoid" or not np.any(regime.U):
+                raise KnobError("--vary lipschitz: needs a sigmoid gate with a non-zero U (L_G = ‖U‖₂/4)")
+            data["model"]["gate"]["U"] = (regime.U * (value / K.lipschitz_vector(regime))).tolist()
+        elif knob == "gate":
+            if regime.gate_kind != "constant":
+                raise KnobError("--vary gate: needs a constant gate (kind = \"constant\")")
+            data["model"]["gate"]["value"] = [float(value)] * regime.d
+        elif knob == "input_scale":
+            data["inputs"]["scale"] = float(value)
+        elif knob == "noise":
+            data["model"]["noise_cov"] = float(value)
+        else:
+            _set_path(data, knob, value)
+    try:
+        return parse_regime(data, f"{regime.source} with {_describe(values)}", set(CLAIMS))
+    except RegimeError as exc:
+        raise KnobError(str(exc)) from None
+
+
+def _describe(values: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:.6g}" for k, v in values.items())
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError("non-finite number in a regime")
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def to_toml(data: dict, header: str = "") -> str:
+    """A regime dictionary as TOML (scalars and arrays first, then sub-tables)."""
+    lines = [f"# {ln}" for ln in header.splitlines()] if header else []
+
+    def emit(table: dict, prefix: str):
+        scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
+        tables = {k: v for k, v in table.items() if isinstance(v, dict)}
+        if prefix:
+            lines.append(f"[{prefix}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in scalars.items())
+        for k, v in tables.items():
+            lines.append("")
+            emit(v, f"{prefix}.{k}" if prefix else k)
+
+    emit(data, "")
+    return "\n".join(lines) + "\n"
