@@ -1,0 +1,143 @@
+"""ssmverify probe: maps, search, certified counterexamples, and Dask."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from checks._knobs import KnobError, apply_knobs, parse_vary, regime_to_dict, to_toml
+from checks.cli import main
+from theorems import CLAIMS, load_regime, parse_regime
+from theorems import _constants as K
+
+HALF_OPEN = """
+name = "sigmoid-half-open"
+claims = ["lemma1"]
+[model]
+form = "gated"
+A = [[0.9, 0.0], [0.0, 0.9]]
+B = [[1.0], [0.5]]
+noise_cov = 0.01
+[model.gate]
+kind = "sigmoid"
+W = [[0.5], [0.5]]
+U = [[2.0, 0.0], [0.0, 2.0]]
+b = [0.0, 0.0]
+[inputs]
+law = "gaussian"
+scale = 1.0
+[lemma1]
+steps = 8
+"""
+
+
+@pytest.fixture
+def half_open(tmp_path):
+    path = tmp_path / "half.toml"
+    path.write_text(HALF_OPEN)
+    return path
+
+
+def probe(*argv):
+    return main(["probe", *map(str, argv)])
+
+
+def test_knobs_rescale_exactly_and_refuse_what_cannot_apply(half_open):
+    base = load_regime(half_open, set(CLAIMS))
+    r = apply_knobs(base, {"rho": 0.3, "lipschitz": 1.7, "model.A[0][1]": 0.0, "noise": 0.2})
+    assert K.rho(r) == pytest.approx(0.3) and K.lipschitz_vector(r) == pytest.approx(1.7)
+    np.testing.assert_allclose(r.noise_cov, 0.2 * np.eye(2))
+    with pytest.raises(KnobError, match="constant gate"):
+        apply_knobs(base, {"gate": 0.5})
+    with pytest.raises(KnobError, match="no such scalar key|has no key"):
+        apply_knobs(base, {"model.A[5][0]": 1.0})
+    with pytest.raises(KnobError, match="model.noise_cov"):
+        apply_knobs(base, {"noise": -1.0})
+    assert parse_vary("rho=0.1:1:5:log").values[-1] == pytest.approx(1.0)
+    for bad in ("rho", "rho=1:0.1:5", "rho=0:1:3:log", "model..A=0:1:2", "rho=a:b:c"):
+        with pytest.raises(KnobError):
+            parse_vary(bad)
+
+
+def test_regime_round_trips_through_the_toml_writer(half_open, tmp_path):
+    base = load_regime(half_open, set(CLAIMS))
+    text = to_toml(regime_to_dict(base), header="a header")
+    import tomllib
+    again = parse_regime(tomllib.loads(text), "round-trip", set(CLAIMS))
+    assert again.fingerprint() == base.fingerprint()
+
+
+def test_map_differs_from_the_paper_region_and_a_counterexample_replays(half_open, tmp_path, capsys):
+    out = tmp_path / "probe"
+    status = probe(half_open, "--claim", "lemma1", "--vary", "rho=0.2:1.4:4", "--vary", "lipschitz=0.05:1.5:4",
+                   "--paths", 256, "--max-counterexamples", 1, "--shrink-budget", 4, "--out", out)
+    assert status == 1
+    doc = json.loads((out / "grid.json").read_text())
+    assert {"claim", "knobs", "cells"} <= set(doc)
+    assert len(doc["cells"]) == 16 and (out / "grid.csv").read_text().count("\n") == 17
+    inside = [c for c in doc["cells"] if c["hypotheses_hold"]]
+    outside = [c for c in doc["cells"] if not c["hypotheses_hold"]]
+    assert inside and outside and all(c["verdict"] == "NOT_APPLICABLE" for c in outside)
+    # The paper's region is ρ·L_G < 1, yet the claim FAILs inside it.
+    assert any(c["verdict"] == "FAIL" for c in inside)
+    assert all(c["rho"] * c["lipschitz"] < 1 for c in inside)
+    assert doc["tightest_constant"]["smallest_supported"] > doc["tightest_constant"]["paper_range"][0]
+    assert (out / "grid.png").stat().st_size > 10_000 and (out / "grid.pdf").exists()
+    certified = [c for c in doc["counterexamples"] if c["status"] == "certified"]
+    assert certified, doc["counterexamples"]
+    file = out / certified[0]["file"]
+    replay = load_regime(file, set(CLAIMS))
+    assert K.rho(replay) * K.lipschitz_vector(replay) < 1  # inside the paper's region
+    capsys.readouterr()
+    assert main(["run", str(file), "--claims", "lemma1", "--quick", "--out", str(tmp_path / "replay")]) == 1
+    row = json.loads((tmp_path / "replay" / "results.json").read_text())["results"][0]
+    assert row["claim"] == "lemma1" and row["verdict"] == "FAIL"
+
+
+def test_search_beats_the_best_grid_cell_where_the_worst_case_is_interior(half_open, tmp_path):
+    # On this regime the margin over L_G peaks near 0.2; a 3-point grid sees 0.01, 0.505 and 1.0.
+    out = tmp_path / "search"
+    probe(half_open, "--claim", "lemma1", "--vary", "lipschitz=0.01:1.0:3", "--search", 32, "--paths", 256,
+          "--max-counterexamples", 0, "--out", out)
+    doc = json.loads((out / "grid.json").read_text())
+    grid_best = max(c["objective"] for c in doc["cells"])
+    assert doc["search"]["best_objective"] > grid_best + 0.02
+    assert 0.05 < doc["search"]["best"]["lipschitz"] < 0.45
+
+
+def test_no_certified_counterexample_for_a_claim_true_by_construction(half_open, tmp_path):
+    out = tmp_path / "true"
+    status = probe(half_open, "--claim", "lemma1-corrected", "--vary", "rho=0.2:1.4:3",
+                   "--vary", "lipschitz=0.05:1.5:3", "--search", 16, "--paths", 256, "--out", out)
+    doc = json.loads((out / "grid.json").read_text())
+    assert status == 0
+    assert not any(c["verdict"] == "FAIL" for c in doc["cells"])
+    assert not any(c["status"] == "certified" for c in doc["counterexamples"])
+    assert not (out / "counterexamples").exists()
+
+
+def test_dask_and_local_runs_give_identical_grid_json(half_open, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    args = ["--claim", "lemma1", "--vary", "rho=0.2:1.4:3", "--vary", "lipschitz=0.05:1.5:3", "--paths", 128,
+            "--max-counterexamples", 0]
+    probe(half_open, *args, "--out", tmp_path / "local")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        probe(half_open, *args, "--out", tmp_path / "dask", "--dask", cluster.scheduler_address)
+    local = (tmp_path / "local" / "grid.json").read_bytes()
+    assert local == (tmp_path / "dask" / "grid.json").read_bytes()
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["--claim", "lemma9", "--vary", "rho=0:1:2"], "unknown claim"),
+    (["--claim", "lemma1", "--vary", "gate=0:1:2"], "constant gate"),
+    (["--claim", "lemma1", "--vary", "rho=0.1:1"], "lo:hi:n"),
+    (["--claim", "lemma1", "--vary", "model.A[0][0]=0:1:2", "--vary", "model.A[0][0]=0:1:2"], "twice"),
+])
+def test_bad_probe_arguments_exit_2(half_open, tmp_path, capsys, argv, fragment):
+    assert probe(half_open, *argv, "--out", tmp_path / "o") == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
