@@ -61,7 +61,8 @@ def _positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ssmverify", description="Numerical verification of the claims of arXiv 2410.03158.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = sub.add_parser("run", help="run checks and write results.json, report.md and figures")
+    run = sub.add_parser("run", help="run checks and write results.json, index.html, report.md, junit.xml, "
+                                     "results.tex and figures")
     run.add_argument("regimes", nargs="*", metavar="REGIME", help="regime TOML files or builtin:NAME (default: the built-in suite)")
     run.add_argument("--claims", help="comma-separated claim ids (default: every claim that applies)")
     run.add_argument("--quick", action="store_true", help="fewer Monte Carlo paths and stages (a smoke run)")
@@ -71,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--family-size", type=_positive_int, default=None,
                      help="Bonferroni family size m (default: the number of comparisons in this run); "
                           "reproduce commands pass the original run's m")
-    report = sub.add_parser("report", help="re-render the reports of DIR from DIR/results.json")
+    report = sub.add_parser("report", help="re-render index.html, report.md, junit.xml, results.tex and the "
+                                           "figures of DIR from DIR/results.json alone")
     report.add_argument("dir", help="directory holding results.json")
     sub.add_parser("list", help="list the claims and the built-in regimes")
     probe = sub.add_parser("probe", help="map where a bound fails, search for the worst violation, "

@@ -1,6 +1,15 @@
 """Rendering: everything here reads results.json (a dict) and writes files; nothing re-simulates.
 
-``render_all(out_dir, document)`` writes the figures, report.md and results.json.
+``render_all(out_dir, document)`` writes, from the document alone:
+
+* ``figures/NAME.png`` and ``.pdf`` for every figure spec of every row,
+* ``index.html`` (one self-contained page: figures inlined, no network),
+* ``report.md`` (the same content in Markdown),
+* ``junit.xml`` (one test case per (regime, claim)),
+* ``results.tex`` (booktabs tables of verdicts and margins),
+* and ``results.json`` last, so a folder with results.json is a finished one.
+
+The renderers know no claim id: a new claim's rows appear in every output unchanged.
 """
 
 from __future__ import annotations
@@ -8,7 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import figures, markdown
+from . import figures, html, junit, latex, markdown
 from ._io import dumps, write_atomic
 
 __all__ = ["render_all", "load_results"]
@@ -20,19 +29,42 @@ def load_results(out_dir: str | Path) -> dict:
         return json.load(fh)
 
 
+def _inside(out: Path, name: str) -> Path | None:
+    """``out/name`` when it stays inside ``out`` (a figure path from a results file is data, not trusted)."""
+    path = (out / name).resolve()
+    try:
+        path.relative_to(out.resolve())
+    except ValueError:
+        return None
+    return out / name
+
+
 def render_all(out_dir: str | Path, document: dict) -> list[Path]:
     """Write every output of a run into ``out_dir``; results.json last. Returns the paths written."""
     out = Path(out_dir)
     written = []
+    images: dict[str, bytes] = {}
     for row in document["results"]:
-        for spec, name in zip(row["details"].get("plots", []), row.get("figures", [])):
-            path = out / name
-            images = figures.to_bytes(spec, ("png", "pdf"))
-            write_atomic(path, images["png"])
-            write_atomic(path.with_suffix(".pdf"), images["pdf"])
+        for spec, name in zip(row.get("details", {}).get("plots", []) or [], row.get("figures", []) or []):
+            path = _inside(out, name)
+            if path is None or not str(name).endswith(".png"):
+                continue
+            rendered = figures.to_bytes(spec, ("png", "pdf"))
+            write_atomic(path, rendered["png"])
+            write_atomic(path.with_suffix(".pdf"), rendered["pdf"])
+            images[name] = rendered["png"]
             written += [path, path.with_suffix(".pdf")]
-    write_atomic(out / "report.md", markdown.render(document))
-    written.append(out / "report.md")
+    for row in document["results"]:  # a figure listed without a spec (an older results.json): inline the file
+        for name in row.get("figures", []) or []:
+            path = _inside(out, name)
+            if name not in images and path is not None and path.is_file():
+                images[name] = path.read_bytes()
+    for name, text in (("index.html", html.render(document, images)),
+                       ("report.md", markdown.render(document)),
+                       ("junit.xml", junit.render(document)),
+                       ("results.tex", latex.render(document))):
+        write_atomic(out / name, text)
+        written.append(out / name)
     write_atomic(out / "results.json", dumps(document))
     written.append(out / "results.json")
     return written

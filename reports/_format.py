@@ -1,4 +1,9 @@
-"""Number and verdict formatting shared by every renderer."""
+"""Number and verdict formatting shared by every renderer.
+
+Nothing here knows a claim id: every renderer works from the fields of a row
+of results.json, and keys it does not know are shown generically
+(``extra_details``), so a new claim needs no change in reports/.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,51 @@ import math
 
 from ._io import as_float
 
+VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE")
+
+# What each verdict means, in the words of checks/_verdict.py (shown on every page).
+VERDICT_MEANING = {
+    "PASS": "every deciding comparison's confidence interval lies on the side of the bound the claim asserts",
+    "FAIL": "some comparison's confidence interval lies entirely on the violating side of the bound "
+            "(the chance of any false FAIL in the whole run is at most α)",
+    "INCONCLUSIVE": "neither: some interval still straddles the bound after the last sampling stage",
+    "NOT_APPLICABLE": "the paper's hypotheses fail in this regime, or the claim's setting does not fit it; "
+                      "the measurement is still reported where one was made",
+}
+
+# Keys of ``details`` that the renderers show in their own place; any other key is shown generically.
+KNOWN_DETAILS = frozenset({
+    "claim", "hypotheses", "rests_on", "caveats", "statistic_name", "bound_name", "representative",
+    "comparisons", "plots", "statistics", "reproduce", "regime_source", "regime_description", "reason",
+})
+
+# Columns of the comparisons table that come first, in this order; other comparison keys follow.
+COMPARISON_COLUMNS = ("label", "statistic", "bound", "margin", "ci", "claimed", "decision", "decides", "n")
+
+_RELATION = {"<=": "≤", "<": "<", ">=": "≥", ">": ">", "==": "="}
+
 
 def num(value, digits: int = 4) -> str:
-    x = as_float(value)
+    try:
+        x = as_float(value)
+    except (KeyError, TypeError, ValueError):
+        return str(value)
     if math.isnan(x):
         return "—"
     if math.isinf(x):
         return "∞" if x > 0 else "−∞"
-    return f"{x:.{digits}g}"
+    return f"{x + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0
+
+
+def signed(value, digits: int = 4) -> str:
+    """A margin: always with its sign (+0.21, −0.67, 0)."""
+    x = as_float(value)
+    if math.isnan(x):
+        return "—"
+    if x == 0:
+        return "0"
+    text = num(x, digits)
+    return text if text.startswith("-") else "+" + text
 
 
 def interval(ci) -> str:
@@ -23,6 +65,15 @@ def interval(ci) -> str:
     if math.isnan(lo) and math.isnan(hi):
         return "—"
     return f"[{num(lo)}, {num(hi)}]"
+
+
+def margin(row: dict) -> float:
+    """statistic − bound (nan where either is missing)."""
+    return as_float(row.get("statistic")) - as_float(row.get("bound"))
+
+
+def relation(symbol) -> str:
+    return _RELATION.get(symbol, str(symbol)) if symbol else ""
 
 
 def hypotheses_cell(row: dict) -> str:
@@ -37,3 +88,200 @@ def one_line_reason(row: dict) -> str:
     if details.get("reason"):
         return details["reason"]
     return details.get("regime_description", "")
+
+
+def failing_hypotheses(row: dict) -> list[dict]:
+    return [h for h in row.get("details", {}).get("hypotheses", []) if not h.get("holds")]
+
+
+def representative_comparison(row: dict) -> dict | None:
+    """The comparison the row's numbers come from (matched by its label), if it is listed."""
+    details = row.get("details", {})
+    label = details.get("representative")
+    for comp in details.get("comparisons", []) or []:
+        if isinstance(comp, dict) and label is not None and comp.get("label") == label:
+            return comp
+    return None
+
+
+def claimed_relation(row: dict) -> str:
+    """The relation the claim asserts between statistic and bound, e.g. '≤' ('' when unknown)."""
+    comp = representative_comparison(row)
+    if comp and comp.get("claimed"):
+        return relation(comp["claimed"])
+    comps = [c for c in row.get("details", {}).get("comparisons", []) or [] if isinstance(c, dict)]
+    claimed = {c.get("claimed") for c in comps if c.get("claimed")}
+    return relation(claimed.pop()) if len(claimed) == 1 else ""
+
+
+def verdict_reason(row: dict) -> str:
+    """Why a row is not PASS, in one line (for skip and failure messages)."""
+    verdict = row.get("verdict")
+    details = row.get("details", {})
+    stat, bound, ci = num(row.get("statistic")), num(row.get("bound")), interval(row.get("ci"))
+    if verdict == "NOT_APPLICABLE":
+        if details.get("reason"):
+            return details["reason"]
+        failing = failing_hypotheses(row)
+        if failing:
+            return "hypotheses fail: " + "; ".join(f"{h.get('name')} ({h.get('detail')})" for h in failing)
+        return "the claim's setting does not fit this regime"
+    if verdict == "INCONCLUSIVE":
+        text = f"confidence interval {ci} of the statistic {stat} does not separate it from the bound {bound}"
+        if details.get("reason"):
+            text += f": {details['reason']}"
+        return text
+    if verdict == "FAIL":
+        rel = claimed_relation(row)
+        claim_text = f" (claimed: statistic {rel} bound)" if rel else ""
+        return f"statistic {stat} vs bound {bound}{claim_text}; CI {ci} lies on the violating side"
+    return f"statistic {stat}, bound {bound}, CI {ci}"
+
+
+def humanize(key: str) -> str:
+    return str(key).replace("_", " ")
+
+
+def is_scalar(value) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def value_text(value, limit: int = 8) -> str:
+    """Any JSON value as one readable line (numbers to 4 significant digits, long lists shortened)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)) or value in ("inf", "-inf", "nan"):
+        return num(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if not value:
+            return "—"
+        return "; ".join(f"{humanize(k)}: {value_text(v, limit)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "none"
+        items = [value_text(v, limit) for v in value]
+        if len(items) > limit:
+            items = items[: limit - 2] + ["…", items[-1]]
+            return "[" + ", ".join(items) + f"] ({len(value)} values)"
+        return "[" + ", ".join(items) + "]"
+    return str(value)
+
+
+def table_of_dicts(rows: list[dict], first: tuple[str, ...] = ()) -> tuple[list[str], list[list]]:
+    """Columns (the union of keys, ``first`` leading, then in order of first appearance) and raw cell values."""
+    columns = [c for c in first if any(c in r for r in rows)]
+    for r in rows:
+        for k in r:
+            if k not in columns:
+                columns.append(k)
+    return columns, [[r.get(c) for c in columns] for r in rows]
+
+
+def extra_details(details: dict, max_depth: int = 3):
+    """The claim-specific keys of ``details``, flattened for display.
+
+    Returns (scalars, tables): scalars as (path, value) for one key/value line each, tables as
+    (path, rows) for every list of dicts. A nested dict is opened into its keys (path grows, up to
+    ``max_depth`` levels), so ``{"source": {"t": 21, "cov": [[...]]}}`` reads as "source › t: 21".
+    """
+    scalars: list[tuple[tuple[str, ...], object]] = []
+    tables: list[tuple[tuple[str, ...], list[dict]]] = []
+
+    def visit(path: tuple[str, ...], value) -> None:
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            tables.append((path, value))
+        elif isinstance(value, dict) and value and len(path) < max_depth:
+            for k, v in value.items():
+                visit(path + (str(k),), v)
+        else:
+            scalars.append((path, value))
+
+    for key, value in details.items():
+        if key not in KNOWN_DETAILS:
+            visit((str(key),), value)
+    return scalars, tables
+
+
+def path_label(path) -> str:
+    """("blahut_arimoto", "points") -> "blahut arimoto › points"."""
+    parts = (path,) if isinstance(path, str) else path
+    return " › ".join(humanize(p) for p in parts)
+
+
+def comparison_cells(comp: dict, column: str) -> str:
+    """One cell of the comparisons table as text."""
+    if column == "margin":
+        if "statistic" in comp and "bound" in comp:
+            return signed(as_float(comp["statistic"]) - as_float(comp["bound"]))
+        return "—"
+    value = comp.get(column)
+    if column == "ci" and isinstance(value, (list, tuple)) and len(value) == 2:
+        return interval(value)
+    if column == "claimed":
+        return f"statistic {relation(value)} bound" if value else "—"
+    return value_text(value)
+
+
+def comparison_table(row: dict) -> tuple[list[str], list[dict]]:
+    """(columns, comparisons) for the per-card table of every comparison."""
+    comps = [c for c in row.get("details", {}).get("comparisons", []) or [] if isinstance(c, dict)]
+    if not comps:
+        return [], []
+    columns, _ = table_of_dicts(comps, COMPARISON_COLUMNS)
+    if "statistic" in columns and "bound" in columns and "margin" not in columns:
+        columns.insert(columns.index("bound") + 1, "margin")
+    return columns, comps
+
+
+def slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in str(text)).strip("-") or "x"
+
+
+def anchors(results: list[dict]) -> list[str]:
+    """One unique HTML id per row (``card-REGIME--CLAIM``), the same in index.html and report.md."""
+    seen: dict[str, int] = {}
+    out = []
+    for row in results:
+        base = f"card-{slug(row.get('regime'))}--{slug(row.get('claim'))}"
+        k = seen.get(base, 0)
+        seen[base] = k + 1
+        out.append(base if k == 0 else f"{base}-{k + 1}")
+    return out
+
+
+def ordered_unique(values) -> list:
+    out = []
+    for v in values:
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def claim_index(results: list[dict]) -> dict[str, dict]:
+    """Claim id -> its ``details.claim`` (first seen), to show what a corrected claim corrects."""
+    out: dict[str, dict] = {}
+    for row in results:
+        claim = row.get("details", {}).get("claim") or {}
+        out.setdefault(row.get("claim"), claim)
+    return out
+
+
+def grid(results: list[dict]) -> tuple[list[str], list[str], dict[tuple[str, str], int]]:
+    """Claims (rows) × regimes (columns) in order of first appearance, and (claim, regime) -> row index."""
+    claims = ordered_unique(r.get("claim") for r in results)
+    regimes = ordered_unique(r.get("regime") for r in results)
+    cells: dict[tuple[str, str], int] = {}
+    for i, r in enumerate(results):
+        cells.setdefault((r.get("claim"), r.get("regime")), i)
+    return claims, regimes, cells
+
+
+def counts(results: list[dict]) -> dict[str, int]:
+    out = {v: 0 for v in VERDICTS}
+    for r in results:
+        out[r.get("verdict")] = out.get(r.get("verdict"), 0) + 1
+    return out

@@ -2,16 +2,27 @@
 
 A spec is ``{"title", "panels": [panel, ...]}`` with each panel
 ``{"title"?, "xlabel", "ylabel", "xscale"?, "yscale"?, "series": [...], "hlines": [...], "note"?}``,
-a series ``{"label", "x", "y", "lo"?, "hi"?, "yerr_lo"?, "yerr_hi"?, "style"}``
-(style: solid | dashed | dotted | points | step) and an hline ``{"y", "label"}``.
+a series ``{"label", "x", "y", "lo"?, "hi"?, "yerr_lo"?, "yerr_hi"?, "style", "marker"?, "color"?}``
+(style: solid | dashed | dotted | points | step), an hline ``{"y", "label"}`` (a bound: drawn as a thick
+black/grey reference line, named in the legend) and a vline ``{"x", "label"?}``.
 Checks describe *what* to plot; this module alone decides how it looks, so
-a new claim's figures need no change here.
+a new claim's figures need no change here. How it looks, for every figure:
+
+* series whose labels share the text after the first ", " ("measured, X" and "corrected bound, X")
+  share a colour and differ by line style, so a measurement and its bound read as a pair;
+* ``lo``/``hi`` are drawn as a shaded band (non-finite ends are left out);
+* on a linear axis, a few points far outside the bulk (e.g. one huge ratio at t = 1) no longer
+  squash the rest: the axis keeps the bulk and the reference lines, and the points off it are
+  drawn as triangles at its edge and counted in a note under the axes;
+* a panel with more than four legend entries gets its legend beside the axes, not over the data;
+* long labels are wrapped; PNG and PDF carry no timestamps, so re-rendering gives the same bytes.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import textwrap
 
 import matplotlib
 
@@ -27,9 +38,12 @@ STYLE = {
     "savefig.dpi": 110,
     "font.size": 9,
     "axes.titlesize": 10,
+    "axes.labelsize": 9.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
     "axes.grid": True,
     "grid.alpha": 0.3,
-    "legend.fontsize": 7.5,
+    "legend.fontsize": 8,
     "legend.framealpha": 0.85,
     "axes.prop_cycle": matplotlib.cycler(color=[
         "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f",
@@ -47,10 +61,63 @@ def _positive_only(y: np.ndarray, log: bool) -> np.ndarray:
     return np.where(y > 0, y, np.nan) if log else y
 
 
-def _draw_panel(ax, panel: dict) -> None:
+def _legend_entries(panel: dict) -> int:
+    return (sum(1 for s in panel.get("series", []) if s.get("label"))
+            + sum(1 for h in panel.get("hlines", []) if h.get("label"))
+            + sum(1 for v in panel.get("vlines", []) if v.get("label")))
+
+
+def _colour_groups(series: list[dict]) -> list[str | None]:
+    """A colour per series: series whose labels share the text after the first ", " (e.g. "measured, X" and
+    "corrected bound, X") share a colour and differ by line style, so a measurement and its bound read as a pair."""
+    palette = STYLE["axes.prop_cycle"].by_key()["color"]
+    groups: dict[str, tuple[str, set]] = {}
+    out: list[str | None] = []
+    used = 0
+    for s in series:
+        if s.get("color"):
+            out.append(s["color"])
+            continue
+        label = str(s.get("label", ""))
+        key = label.split(", ", 1)[1] if ", " in label else f"\0{len(out)}"
+        style = s.get("style", "solid")
+        if key in groups and style not in groups[key][1]:
+            groups[key][1].add(style)
+            out.append(groups[key][0])
+            continue
+        colour = palette[used % len(palette)]
+        used += 1
+        groups[key] = (colour, {style})
+        out.append(colour)
+    return out
+
+
+def _robust_limits(values: np.ndarray, refs: list[float]) -> tuple[float, float] | None:
+    """Axis limits that keep the bulk of the data and the reference lines readable when a few points lie
+    far outside them (e.g. one huge ratio at t = 1); None when no point is that far out."""
+    values = values[np.isfinite(values)]
+    if values.size < 8:
+        return None
+    lo, hi = np.percentile(values, [5.0, 95.0])
+    lo, hi = min([lo, *refs]), max([hi, *refs])
+    span = hi - lo if hi > lo else max(abs(hi), 1e-12)
+    high_out = values.max() > hi + 1.5 * span
+    low_out = values.min() < lo - 1.5 * span
+    if not (high_out or low_out):
+        return None
+    top = hi if high_out else max([values.max(), *refs])
+    bottom = lo if low_out else min([values.min(), *refs])
+    pad = 0.08 * (top - bottom if top > bottom else span)
+    return bottom - pad, top + pad
+
+
+def _draw_panel(ax, panel: dict, legend_outside: bool) -> None:
     ylog = panel.get("yscale") == "log"
     xlog = panel.get("xscale") == "log"
-    for s in panel.get("series", []):
+    series = panel.get("series", [])
+    colours = _colour_groups(series)
+    drawn = []  # (x, y, colour) of every series, for the off-scale markers
+    for s, colour in zip(series, colours):
         x, y = _arr(s["x"]), _positive_only(_arr(s["y"]), ylog)
         style = s.get("style", "solid")
         if style == "points":
@@ -58,22 +125,28 @@ def _draw_panel(ax, panel: dict) -> None:
             if "yerr_lo" in s:
                 lo, hi = _arr(s["yerr_lo"]), _arr(s["yerr_hi"])
                 yerr = np.vstack([np.clip(y - lo, 0, None), np.clip(hi - y, 0, None)])
-            ax.errorbar(x, y, yerr=yerr, fmt=s.get("marker", "o"), ms=4, capsize=2, label=s["label"])
+                yerr = np.where(np.isfinite(yerr), yerr, 0.0)
+            ax.errorbar(x, y, yerr=yerr, fmt=s.get("marker", "o"), ms=4, capsize=2, label=s["label"], color=colour)
+            drawn.append((x, y, colour))
             continue
         drawstyle = "steps-post" if style == "step" else "default"
-        (line,) = ax.plot(x, y, _LINESTYLES.get(style, "-"), lw=1.4, drawstyle=drawstyle, label=s["label"],
-                          marker=s.get("marker"), ms=3)
+        (line,) = ax.plot(x, y, _LINESTYLES.get(style, "-"), lw=1.8 if style == "dotted" else 1.5,
+                          drawstyle=drawstyle, label=s["label"], marker=s.get("marker"), ms=3, color=colour)
+        drawn.append((x, y, line.get_color()))
         if "lo" in s and "hi" in s:
             lo, hi = _arr(s["lo"]), _arr(s["hi"])
             finite = np.isfinite(lo) & np.isfinite(hi)
             if ylog:
                 finite &= lo > 0
             if finite.any():
-                ax.fill_between(x[finite], lo[finite], hi[finite], color=line.get_color(), alpha=0.18, lw=0)
+                ax.fill_between(x[finite], lo[finite], hi[finite], color=line.get_color(), alpha=0.15, lw=0)
+    refs = []
     for k, h in enumerate(panel.get("hlines", [])):
         y = as_float(h["y"])
         if math.isfinite(y) and (not ylog or y > 0):
-            ax.axhline(y, color=_REFERENCE_COLOURS[k % 3], lw=1.6, ls=["-", "--", "-."][k % 3], label=h["label"])
+            ax.axhline(y, color=_REFERENCE_COLOURS[k % 3], lw=2.0, ls=["-", "--", "-."][k % 3], label=h["label"],
+                       zorder=1.5)
+            refs.append(y)
     for v in panel.get("vlines", []):
         x = as_float(v["x"])
         if math.isfinite(x):
@@ -82,26 +155,59 @@ def _draw_panel(ax, panel: dict) -> None:
         ax.set_yscale("log")
     if xlog:
         ax.set_xscale("log")
-    ax.set_xlabel(panel.get("xlabel", ""))
-    ax.set_ylabel(panel.get("ylabel", ""))
+    notes = [panel["note"]] if panel.get("note") else []
+    if not ylog and drawn:
+        limits = _robust_limits(np.concatenate([y for _, y, _ in drawn]), refs)
+        if limits is not None:
+            ax.set_ylim(*limits)
+            lo_lim, hi_lim = limits
+            off = 0
+            extreme = []
+            for x, y, colour in drawn:
+                for side, mask, edge, marker in ((1, y > hi_lim, hi_lim, "^"), (-1, y < lo_lim, lo_lim, "v")):
+                    mask = mask & np.isfinite(y)
+                    if mask.any():
+                        ax.plot(x[mask], np.full(mask.sum(), edge), marker, color=colour, ms=7, clip_on=False,
+                                zorder=5)
+                        off += int(mask.sum())
+                        extreme += list(y[mask])
+            if off:
+                biggest = max(extreme, key=abs)
+                notes.append(f"▲▼ {off} point{'s' if off > 1 else ''} off the axis, drawn at its edge "
+                             f"(most extreme {biggest:.4g})")
+    ax.set_xlabel(_wrap(panel.get("xlabel", ""), 60))
+    ax.set_ylabel(_wrap(panel.get("ylabel", ""), 40))
     if panel.get("title"):
-        ax.set_title(panel["title"])
-    if panel.get("note"):
-        ax.annotate(panel["note"], xy=(0.0, -0.16), xycoords="axes fraction", fontsize=7, color="#555555",
+        ax.set_title(_wrap(panel["title"], 50))
+    if notes:
+        ax.annotate("\n".join(notes), xy=(0.0, -0.15), xycoords="axes fraction", fontsize=7.5, color="#444444",
                     va="top")
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(loc="best")
+        if legend_outside:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        else:
+            ax.legend(loc="best")
+
+
+def _wrap(text, width: int) -> str:
+    return "\n".join(textwrap.wrap(str(text), width)) if text and len(str(text)) > width else (text or "")
+
+
+_OUTSIDE = 4  # a panel with more legend entries than this gets its legend beside the axes
 
 
 def render(spec: dict) -> "matplotlib.figure.Figure":
     panels = spec.get("panels", [])
     n = max(len(panels), 1)
+    outside = [_legend_entries(p) > _OUTSIDE for p in panels] or [False]
+    width = max(sum(4.8 + (3.0 if o else 0.0) for o in outside), 6.4)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, n, figsize=(5.4 * n, 4.0), squeeze=False)
-        for ax, panel in zip(axes[0], panels):
-            _draw_panel(ax, panel)
-        fig.suptitle(spec.get("title", ""), fontsize=10.5)
+        fig, axes = plt.subplots(1, n, figsize=(width, 4.0), squeeze=False,
+                                 gridspec_kw={"width_ratios": [4.8 + (3.0 if o else 0.0) for o in outside]})
+        for ax, panel, o in zip(axes[0], panels, outside):
+            _draw_panel(ax, panel, o)
+        fig.suptitle(_wrap(spec.get("title", ""), int(width * 11)), fontsize=11, fontweight="bold")
         fig.tight_layout()
     return fig
 
