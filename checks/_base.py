@@ -148,7 +148,7 @@ class Check:
         return outs
 
     def run(self, regime: Regime, settings: Settings) -> CheckResult:
-        claim, decides = self.claim, self.decides(regime)
+        decides = self.decides(regime)
         comps, data, n, used = staged(
             lambda first, n_new: self.draw(regime, settings, first, n_new),
             lambda data: self.comparisons(regime, data, settings.level, decides),
@@ -183,7 +183,7 @@ def hypotheses_json(claim: Claim, regime: Regime) -> list[dict]:
 def not_applicable(claim: Claim, regime: Regime, reason: str) -> CheckResult:
     """A row for a claim whose setting does not fit the regime (nothing simulated)."""
     return CheckResult(
-        regime=regime.name, claim=claim.id, verdict=NOT_APPLICABLE, hypotheses_hold=False,
+        regime=regime.name, claim=claim.id, verdict=NOT_APPLICABLE, hypotheses_hold=claim.hypotheses_hold(regime),
         statistic=float("nan"), bound=float("nan"), ci=(float("nan"), float("nan")), n_samples=0,
         details={"reason": reason, "hypotheses": hypotheses_json(claim, regime), "comparisons": [], "plots": []},
     )

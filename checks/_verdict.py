@@ -44,7 +44,7 @@ RESOLUTION = 1e-6
 
 __all__ = [
     "PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE", "VERDICTS", "Comparison", "CheckResult",
-    "ratio_comparison", "ratio_comparisons", "mean_comparison", "combine", "representative", "staged",
+    "ratio_comparison", "ratio_comparisons", "mean_comparison", "exact_comparison", "interval_comparison", "combine", "representative", "staged",
 ]
 
 
@@ -157,6 +157,21 @@ def mean_comparison(x, bound: float, level: float, *, label: str, claimed: str =
     ci = mean_ci(x, confidence=1.0 - level)
     return Comparison(label, ci.estimate, bound, (ci.low, ci.high), _decide(ci.low, ci.high, bound, claimed),
                       x.size, claimed, decides, dict(meta or {}))
+
+
+def exact_comparison(label: str, value: float, bound: float, claimed: str = "<=", *, n: int = 0,
+                     decides: bool = True, meta: dict | None = None) -> Comparison:
+    """A statistic known without sampling error (closed form, or an exact observation): interval of width 0."""
+    value, bound = float(value), float(bound)
+    return Comparison(label, value, bound, (value, value), _decide(value, value, bound, claimed), n, claimed, decides,
+                      {"closed_form": True, **(meta or {})})
+
+
+def interval_comparison(label: str, estimate: float, lo: float, hi: float, bound: float, claimed: str, n: int, *,
+                        decides: bool = True, meta: dict | None = None) -> Comparison:
+    """A statistic with an interval the caller constructed (e.g. a conservative combination of two)."""
+    return Comparison(label, float(estimate), float(bound), (float(lo), float(hi)),
+                      _decide(float(lo), float(hi), float(bound), claimed), n, claimed, decides, dict(meta or {}))
 
 
 def combine(comparisons) -> str:

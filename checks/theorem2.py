@@ -30,7 +30,7 @@ from theorems import Regime
 from theorems.theorem2 import THEOREM2, exact_moments, innovation_covariance, linear_transition
 
 from ._base import Check, Settings, Simulation
-from ._verdict import HOLDS, RESOLUTION, VIOLATED, Comparison, ratio_comparison
+from ._verdict import RESOLUTION, exact_comparison, ratio_comparison
 
 N_COPIES = 2          # initial states besides h_0
 EMPIRICAL_W2_MAX = 1000  # samples per law for the exact assignment-based empirical W2
@@ -76,12 +76,12 @@ class Theorem2Check(Check):
             a, b = dist[:, steps - 1, j], dist[:, half - 1, j]
             if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
                 bad = int(np.sum(~np.isfinite(dist[:, :, j]).any(axis=1)))
-                comps.append(Comparison(label, math.inf, 1.0, (math.inf, math.inf), VIOLATED, a.size, "<",
-                                        decides, {"copy": j + 1, "note": f"diverged: {bad} path(s) overflowed"}))
+                comps.append(exact_comparison(label, math.inf, 1.0, "<", n=a.size, decides=decides,
+                                              meta={"copy": j + 1, "note": f"diverged: {bad} path(s) overflowed"}))
             elif not np.any(a) or resolved_zero(b, sq[:, half - 1, 0]):
                 # Copies equal to float64 resolution at T/2 (or exactly at T): merged.
-                comps.append(Comparison(label, 0.0, 1.0, (0.0, 0.0), HOLDS, a.size, "<", decides,
-                                        {"copy": j + 1, "note": "copies merged to float64 resolution"}))
+                comps.append(exact_comparison(label, 0.0, 1.0, "<", n=a.size, decides=decides,
+                                              meta={"copy": j + 1, "note": "copies merged to float64 resolution"}))
             else:
                 comps.append(ratio_comparison(a, b, 1.0, level, label=label, claimed="<", decides=decides,
                                               meta={"copy": j + 1}))

@@ -10,7 +10,6 @@ accurate coverage (Efron 1987).
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from scipy.special import ndtr, ndtri

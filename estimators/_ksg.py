@@ -14,7 +14,6 @@ Units: nats for ``base=None``, units of log(base) otherwise.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from scipy.spatial import cKDTree

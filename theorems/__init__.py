@@ -6,12 +6,15 @@ check in ``checks`` -- the reports pick it up from the results.
 """
 
 from ._claim import Claim, Hypothesis
+from .fano import FANO, FANO_CORRECTED
 from .lemma1 import LEMMA1, LEMMA1_CORRECTED
 from .model import Model, simulate
+from .rate_distortion import RD_CONVERSE, RD_CURVE, THEOREM1
 from .regime import Regime, RegimeError, load_regime, parse_regime
 from .theorem2 import THEOREM2
 
-CLAIMS: dict[str, Claim] = {c.id: c for c in (LEMMA1, LEMMA1_CORRECTED, THEOREM2)}
+CLAIMS: dict[str, Claim] = {c.id: c for c in (LEMMA1, LEMMA1_CORRECTED, THEOREM2, FANO, FANO_CORRECTED,
+                                                 RD_CONVERSE, THEOREM1, RD_CURVE)}
 
 __all__ = [
     "CLAIMS", "Claim", "Hypothesis", "Model", "Regime", "RegimeError",

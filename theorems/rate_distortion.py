@@ -1,0 +1,384 @@
+"""Rate-distortion (§4.1, §4.2) and Theorem 1 (§6.1): what the source h_t allows.
+
+Source.  With a constant gate and Gaussian inputs the chain is linear,
+h_t = M h_{t−1} + diag(g) B x_t + w_t (``theorem2.linear_transition``), so h_t is
+Gaussian: mean μ_t = Mᵗ h_0 and covariance Σ_t = Σ_s + Σ_n, the parts driven by
+the inputs (Σ_s = Σ_{k<t} Mᵏ diag(g) B Bᵀ diag(g) Mᵏᵀ s²) and by the noise
+(Σ_n = Σ_{k<t} Mᵏ Q Mᵏᵀ).  h_t = μ_t + s + n with s a linear function of x_{1:t}
+and n independent of the inputs, so I(ĥ; x_{1:t}) = I(ĥ; s) for any ĥ computed
+from h_t.  Horizon: ``[rate_distortion] steps`` when given; otherwise the
+smallest t with ‖Mᵗ‖₂ ≤ 1e-8 (the law is then stationary to 1e-16 relative).
+
+Rate-distortion of a Gaussian vector under squared error (§4.1, made precise):
+R(D) = Σ_i max(0, ½ log₂(λ_i/θ)) with Σ_i min(θ, λ_i) = D (reverse water-filling
+over the eigenvalues λ_i of Σ_t); D(R) is its inverse.  Rate is information in
+bits, not a count of coordinates (§4.2 conflates the two): a noiseless real
+coordinate carries unbounded information about a continuous h.
+
+Compressors, ĥ = C h + c₀ + z with z ~ N(0, Z) independent (closed forms, bits):
+
+* I(h; ĥ) and I(ĥ; x_{1:t}) = I(ĥ; s) from the joint Gaussian covariances;
+  I(h; ĥ) = ∞ for a noiseless (Z = 0) non-zero C;
+* distortion D = E‖h − ĥ‖², ĥ itself being the reproduction (the definition of
+  R(D), and the paper's "distortion between h_t and ĥ_t"); the distortion of the
+  best (MMSE, here affine) decoder E[h | ĥ] is reported beside it.
+
+Claims.
+
+* ``rd-converse`` (control): every compressor lies on or above the curve,
+  I(h; ĥ) ≥ R(E‖h − ĥ‖²).  True for any reproduction: a consequence of the
+  definition of R(D) (§4.1).
+* ``theorem1`` (paper, §6.1): if I(ĥ_t; x_{1:t}) ≥ I_min then D ≤ D_max(I_min),
+  with D_max the distortion-rate function of h_t.  D(·) decreases, so the claim
+  is strongest at the largest admissible I_min = I(ĥ; x_{1:t}), where it is
+  tested.  Rate-distortion theory bounds D from *below*, D ≥ D(I(h; ĥ)), and
+  I(ĥ; x) ≤ I(h; ĥ); nothing bounds it from above: a gate that drops
+  coordinates holding only process noise keeps I(ĥ; x) = I(h; x) while its
+  distortion is the variance it dropped.
+* ``rd-curve`` (control): the analytic curve against Blahut–Arimoto (BA) on a
+  discretisation of the source, within a band derived from the discretisation
+  (see :func:`discretise`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+
+import numpy as np
+from scipy import special
+
+from ._claim import Claim, Hypothesis
+from .theorem2 import innovation_covariance, linear_transition
+
+__all__ = [
+    "RD_CONVERSE", "THEOREM1", "RD_CURVE", "GaussianSource", "LinearCompressor", "gaussian_source",
+    "source_reason", "linear_compressors", "evaluate_linear", "optimal_channel", "discretise",
+    "Discretisation", "STATIONARY_TOL", "UNSTABLE_NOTE",
+]
+
+STATIONARY_TOL = 1e-8        # default horizon: smallest t with ‖Mᵗ‖₂ ≤ this
+MAX_DEFAULT_HORIZON = 100_000
+UNSTABLE_NOTE = ("the chain has no stationary law (spectral radius of M ≥ 1) and no horizon is given: "
+                 "set [rate_distortion] steps to study the source h_t at a finite t")
+
+
+# --- the source -------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class GaussianSource:
+    """The law of h_t: N(mean, cov), cov = signal_cov (from x_{1:t}) + noise_cov (from w_{1:t})."""
+
+    t: int
+    mean: np.ndarray
+    cov: np.ndarray
+    signal_cov: np.ndarray
+    noise_cov: np.ndarray
+    horizon: str            # how t was chosen
+
+    @property
+    def d(self) -> int:
+        return self.cov.shape[0]
+
+    def info_state_inputs(self) -> float:
+        """I(h_t; x_{1:t}) in bits."""
+        import estimators
+        joint = np.block([[self.signal_cov, self.signal_cov], [self.signal_cov, self.cov]])
+        return estimators.gaussian_mutual_information(joint, list(range(self.d)),
+                                                      list(range(self.d, 2 * self.d)), base=2)
+
+
+def source_reason(regime) -> str | None:
+    """None when h_t is exactly Gaussian here (and a horizon is defined), else why not."""
+    if regime.gate_kind != "constant":
+        return ("the source h_t is Gaussian only for a constant gate (the chain is then linear); with a sigmoid "
+                "gate its law has no closed form")
+    if regime.input_law != "gaussian":
+        return "Rademacher inputs make h_t a Gaussian mixture, not Gaussian; the closed forms need Gaussian inputs"
+    if regime.setting("rate_distortion", "steps") is None:
+        M = linear_transition(regime)
+        if float(np.max(np.abs(np.linalg.eigvals(M)))) >= 1.0:
+            return UNSTABLE_NOTE
+    if not np.any(regime.noise_cov) and not np.any(np.diag(regime.gate_value) @ regime.B):
+        return "h_t is deterministic (no noise and no input reaches the state): there is nothing to compress"
+    return None
+
+
+def _sum_of_powers(M: np.ndarray, S: np.ndarray, t: int) -> np.ndarray:
+    """Σ_{k<t} Mᵏ S Mᵏᵀ by repeated squaring (O(log t) products)."""
+    total = np.zeros_like(S)
+    P, block, n = np.eye(M.shape[0]), S.copy(), t
+    # block_j = Σ_{k<2^j} Mᵏ S Mᵏᵀ and P_j = M^(2^j); combine the binary digits of t.
+    Mj = M.copy()
+    while n:
+        if n & 1:
+            total = total + P @ block @ P.T
+            P = P @ Mj
+        block = block + Mj @ block @ Mj.T
+        Mj = Mj @ Mj
+        n >>= 1
+    return 0.5 * (total + total.T)
+
+
+def default_horizon(M: np.ndarray) -> int:
+    t, P = 1, M.copy()
+    while np.linalg.norm(P, 2) > STATIONARY_TOL and t < MAX_DEFAULT_HORIZON:
+        P, t = P @ M, t + 1
+    return t
+
+
+def gaussian_source(regime) -> GaussianSource:
+    """The exact law of h_t (constant gate, Gaussian inputs)."""
+    reason = source_reason(regime)
+    if reason is not None:
+        raise ValueError(reason)
+    M = linear_transition(regime)
+    G = np.diag(regime.gate_value)
+    S_signal = regime.input_scale ** 2 * G @ regime.B @ regime.B.T @ G
+    S_noise = regime.noise_cov
+    assert np.allclose(S_signal + S_noise, innovation_covariance(regime))
+    given = regime.setting("rate_distortion", "steps")
+    if given is None:
+        t = default_horizon(M)
+        horizon = f"t = {t}: smallest t with ‖Mᵗ‖₂ ≤ {STATIONARY_TOL:g} (stationary to ~1e-16 relative)"
+    else:
+        t = int(given)
+        horizon = f"t = {t} from [rate_distortion] steps"
+    sig, noi = _sum_of_powers(M, S_signal, t), _sum_of_powers(M, S_noise, t)
+    mean = np.linalg.matrix_power(M, t) @ regime.h0
+    return GaussianSource(t, mean, sig + noi, sig, noi, horizon)
+
+
+def source_hypotheses(regime) -> tuple[Hypothesis, ...]:
+    gauss = regime.gate_kind == "constant" and regime.input_law == "gaussian"
+    detail = ("constant gate and Gaussian inputs: h_t = M h_{t−1} + η_t is linear-Gaussian" if gauss else
+              f"gate {regime.gate_kind}, inputs {regime.input_law}: h_t is not Gaussian")
+    return (Hypothesis("h_t Gaussian (for the closed-form R(D))", gauss, detail),)
+
+
+def theorem1_hypotheses(regime) -> tuple[Hypothesis, ...]:
+    return source_hypotheses(regime) + (
+        Hypothesis("ĥ_t = G ⊙ h_t for a gate G ∈ [0,1]^d", True,
+                   "the deciding compressors are gates: coordinate subsets (g ∈ {0,1}^d), scalings, the regime's gate"),
+        Hypothesis("I(ĥ_t; x_{1:t}) ≥ I_min", True,
+                   "I_min := I(ĥ_t; x_{1:t}) of each compressor, the largest admissible value (strongest claim)"),
+    )
+
+
+# --- linear compressors -----------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class LinearCompressor:
+    """ĥ = C h + offset + z, z ~ N(0, Z).  ``gate``: ĥ = g ⊙ h (C diagonal in [0,1], no noise, no offset)."""
+
+    name: str
+    family: str
+    C: np.ndarray
+    Z: np.ndarray
+    offset: np.ndarray
+    dims: int              # coordinates of ĥ that are not identically zero (its "dimension count")
+    gate: bool
+
+
+def _gate(name, family, g) -> LinearCompressor:
+    g = np.asarray(g, float)
+    d = g.size
+    return LinearCompressor(name, family, np.diag(g), np.zeros((d, d)), np.zeros(d), int(np.sum(g != 0)), True)
+
+
+def _subsets(d: int):
+    """Proper non-empty coordinate subsets: all of them for d ≤ 4, else those of size 1 and d − 1."""
+    if d <= 4:
+        for k in range(1, d):
+            yield from itertools.combinations(range(d), k)
+    else:
+        yield from itertools.combinations(range(d), 1)
+        yield from itertools.combinations(range(d), d - 1)
+
+
+def linear_compressors(regime, source: GaussianSource, noise_levels=()) -> list[LinearCompressor]:
+    """The gates of Theorem 1 (noiseless) or, with ``noise_levels`` σ², their noisy versions.
+
+    Gates: keep a subset S of coordinates and zero the rest; scale all coordinates
+    by g ∈ {0.5, 0.9}; the regime's own constant gate (when it is not all ones).
+    A noisy version adds N(0, σ² I) on the coordinates the gate keeps.
+    """
+    d = source.d
+    gates = []
+    for S in _subsets(d):
+        g = np.zeros(d)
+        g[list(S)] = 1.0
+        gates.append((f"keep {{{','.join(str(i) for i in S)}}}", "keep-subset gate", g))
+    for c in (0.5, 0.9):
+        gates.append((f"scale ×{c:g}", "scaling gate", np.full(d, c)))
+    if regime.gate_kind == "constant" and not np.all(regime.gate_value == 1.0):
+        gates.append(("regime gate diag(g)", "regime's gate", np.asarray(regime.gate_value, float)))
+    if not noise_levels:
+        return [_gate(n, f, g) for n, f, g in gates]
+    out = []
+    for var in noise_levels:
+        for name, family, g in gates:
+            mask = (g != 0).astype(float)
+            out.append(LinearCompressor(f"{name} + N(0,{var:.3g}·I)", f"{family} + noise", np.diag(g),
+                                        var * np.diag(mask), np.zeros(d), int(mask.sum()), False))
+    return out
+
+
+def optimal_channel(source: GaussianSource, theta: float) -> LinearCompressor:
+    """The water-filling test channel at level θ (a point exactly on R(D)).
+
+    In the eigenbasis (λ_i, v_i) of Σ: û_i = a_i u_i + z_i with a_i = max(0, 1 − θ/λ_i),
+    Var z_i = a_i θ, so E(u_i − û_i)² = min(θ, λ_i) and I(u_i; û_i) = max(0, ½ log(λ_i/θ)).
+    """
+    lam, V = np.linalg.eigh(source.cov)
+    lam = np.clip(lam, 0.0, None)
+    a = np.where(lam > theta, 1.0 - theta / np.where(lam > 0, lam, 1.0), 0.0)
+    C = V @ np.diag(a) @ V.T
+    Z = V @ np.diag(a * theta) @ V.T
+    offset = (np.eye(source.d) - C) @ source.mean
+    return LinearCompressor(f"water-filling channel θ={theta:.3g}", "optimal test channel",
+                            C, 0.5 * (Z + Z.T), offset, int(np.sum(a > 0)), False)
+
+
+def evaluate_linear(source: GaussianSource, comp: LinearCompressor) -> dict:
+    """Closed forms for one linear compressor: rates in bits, distortions in state units²."""
+    import estimators
+    d = source.d
+    C, Z, S = comp.C, comp.Z, source.cov
+    out_cov = C @ S @ C.T + Z
+    out_cov = 0.5 * (out_cov + out_cov.T)
+    idx_a, idx_b = list(range(d)), list(range(d, 2 * d))
+    rate = estimators.gaussian_mutual_information(np.block([[S, S @ C.T], [C @ S, out_cov]]), idx_a, idx_b, base=2)
+    Ss = source.signal_cov
+    info_x = estimators.gaussian_mutual_information(np.block([[Ss, Ss @ C.T], [C @ Ss, out_cov]]),
+                                                    idx_a, idx_b, base=2)
+    E = np.eye(d) - C
+    bias = E @ source.mean - comp.offset
+    d_raw = float(np.trace(E @ S @ E.T) + np.trace(Z) + bias @ bias)
+    d_mmse = float(np.trace(S) - np.trace(S @ C.T @ np.linalg.pinv(out_cov, rcond=1e-12, hermitian=True) @ C @ S))
+    return {"name": comp.name, "family": comp.family, "dims": comp.dims, "gate": comp.gate,
+            "rate_bits": float(rate) + 0.0, "info_inputs_bits": float(info_x) + 0.0,   # + 0.0: no "-0.0"
+            "distortion": d_raw, "distortion_mmse": max(d_mmse, 0.0)}
+
+
+# --- discretisation for Blahut–Arimoto ------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Discretisation:
+    """One component N(0, λ) cut into cells of width δ on [−Lσ, Lσ] (two unbounded end cells).
+
+    ``points``: the cell centroids E[u | cell] (the discrete source's letters);
+    ``pmf``: the cell probabilities; ``eps`` = E(u − q(u))² = λ − Σ_k p_k c_k²,
+    exact; ``grid``: the cell centres, used as the reproduction alphabet.
+    """
+
+    lam: float
+    step: float
+    points: np.ndarray
+    pmf: np.ndarray
+    eps: float
+    grid: np.ndarray
+
+
+def discretise(lam: float, per_sd: int, half_width: float) -> Discretisation:
+    """Centroid quantisation of N(0, λ) with step σ/per_sd on ±half_width·σ (exact moments).
+
+    Why centroids.  With q(u) = E[u | cell], the cross term E⟨u − q(u), q(u) − y⟩
+    vanishes for every y that depends on u only through q(u), so a channel for
+    the discrete source with distortion D' serves the continuous source with
+    distortion exactly D' + ε (Pythagoras) and the same or lower rate.
+    """
+    sigma = math.sqrt(lam)
+    k = int(math.ceil(half_width * per_sd))
+    centres = np.arange(-k, k + 1) / per_sd                       # in units of σ
+    inner = 0.5 * (centres[:-1] + centres[1:])
+    a = np.concatenate(([-np.inf], inner))
+    b = np.concatenate((inner, [np.inf]))
+    # Cell masses, from the nearer tail for accuracy.
+    left = b <= 0
+    pmf = np.where(left, special.ndtr(b) - special.ndtr(a), special.ndtr(-a) - special.ndtr(-b))
+    phi = lambda z: np.where(np.isfinite(z), np.exp(-0.5 * np.square(np.where(np.isfinite(z), z, 0.0))),  # noqa: E731
+                             0.0) / math.sqrt(2 * math.pi)
+    centroid = (phi(a) - phi(b)) / pmf                            # E[z | a < z < b], z standard normal
+    points = sigma * centroid
+    eps = float(lam - np.dot(pmf, points ** 2))
+    return Discretisation(lam, sigma / per_sd, points, pmf, max(eps, 0.0), sigma * centres)
+
+
+def discrete_lower_line(disc: Discretisation, q: np.ndarray, beta: float, refine: int = 16):
+    """Csiszár's dual bound for the discrete source with *unrestricted* reproduction.
+
+    For any output pmf q on the grid, with Z(x) = Σ_j q_j e^{−β(x−y_j)²},
+    w(x) = p(x)/Z(x) and c(y) = Σ_x w(x) e^{−β(x−y)²}: for every D,
+    R_disc(D) ≥ −Σ_x p log Z(x) − log C* − βD whenever C* ≥ sup_{y∈ℝ} c(y) (nats).
+    c decreases outside [min x, max x]; inside, c is evaluated on a grid of
+    spacing h = δ/refine, and |c''| ≤ 2β Σ_x w(x) with c' = 0 at an interior
+    maximum, so sup c ≤ max_grid c + β h² Σ_x w / 4.
+    Returns (intercept, logC*) with the line D ↦ intercept − βD (nats).
+    """
+    x, p = disc.points, disc.pmf
+    dmat = (x[:, None] - disc.grid[None, :]) ** 2
+    with np.errstate(divide="ignore"):
+        logq = np.log(q)
+    logz = special.logsumexp(-beta * dmat + logq[None, :], axis=1)
+    logw = np.log(p) - logz
+    n_fine = int(math.ceil((x.max() - x.min()) / (disc.step / refine))) + 1
+    fine = np.linspace(x.min(), x.max(), n_fine)        # both ends included, spacing ≤ δ/refine
+    h = (x.max() - x.min()) / max(n_fine - 1, 1)
+    logc = special.logsumexp(-beta * (x[None, :] - fine[:, None]) ** 2 + logw[None, :], axis=1)
+    total_w = float(np.exp(special.logsumexp(logw)))
+    c_star = float(np.exp(logc.max())) + beta * h * h * total_w / 4.0
+    intercept = -float(np.dot(p, logz))
+    return intercept, math.log(c_star)
+
+
+def _applicable(regime):
+    return source_reason(regime)
+
+
+RD_CONVERSE = Claim(
+    id="rd-converse",
+    title="Rate-distortion converse: compressors lie on or above R(D)",
+    section="§4.1",
+    statement="I(h_t; ĥ_t) ≥ R(E‖h_t − ĥ_t‖²) for every compressor ĥ_t",
+    latex=r"I(h_t;\hat h_t) \ge R\big(\mathbb{E}\|h_t-\hat h_t\|^2\big)",
+    summary=(
+        "No representation of the state reaches a distortion D with fewer bits of information about the state "
+        "than R(D) (reverse water-filling). A consequence of the definition of R(D): it must PASS."
+    ),
+    kind="control",
+    hypotheses=source_hypotheses,
+    applicable=_applicable,
+)
+
+THEOREM1 = Claim(
+    id="theorem1",
+    title="Theorem 1: memory compression bound",
+    section="§6.1",
+    statement="I(ĥ_t; x_{1:t}) ≥ I_min  ⇒  E‖h_t − ĥ_t‖² ≤ D(I_min),  tested at I_min = I(ĥ_t; x_{1:t})",
+    latex=(r"I(\hat h_t;x_{1:t})\ge I_{\min} \;\Rightarrow\; \mathbb{E}\|h_t-\hat h_t\|^2 \le D(I_{\min}),"
+           r"\quad I_{\min}=I(\hat h_t;x_{1:t})"),
+    summary=(
+        "A gate that keeps at least I_min bits about the inputs has distortion at most the distortion-rate "
+        "function of h_t at I_min. Rate-distortion theory bounds distortion from below, not above."
+    ),
+    kind="paper",
+    hypotheses=theorem1_hypotheses,
+    applicable=_applicable,
+)
+
+RD_CURVE = Claim(
+    id="rd-curve",
+    title="Gaussian R(D) agrees with Blahut–Arimoto on a discretisation",
+    section="§4.1",
+    statement="R_BA,upper ≥ R(D_BA + ε)  and  R(D) ≥ L_BA(D + ε_θ),  ε = discretisation error (state units²)",
+    latex=r"R(D'+\varepsilon)\le R^{\mathrm{BA}}_{\mathrm{up}}(D'),\quad R(D)\ge L^{\mathrm{BA}}(D+\varepsilon_\theta)",
+    summary=(
+        "The reverse water-filling curve of h_t lies inside the band that Blahut–Arimoto on a centroid "
+        "discretisation certifies, the band's width derived from the discretisation error. A control: it must PASS."
+    ),
+    kind="control",
+    hypotheses=source_hypotheses,
+    applicable=_applicable,
+)
