@@ -191,6 +191,7 @@ def cmd_probe(args) -> int:
 
     from . import probe
     from ._knobs import KnobError, apply_knobs, parse_vary
+    from ._verdict import RTOL
     from .suite import resolve_regimes
 
     if args.claim not in CLAIMS:
@@ -221,7 +222,8 @@ def cmd_probe(args) -> int:
         search = probe.search(base, args.claim, knobs, grid, args.search, grid["settings"])
     found = sorted((c for c in grid["cells"] if c["verdict"] == "FAIL"), key=lambda c: -c["objective"])
     found = [{**c, "knob_names": names, "origin": "grid"} for c in found[: args.max_counterexamples]]
-    if search is not None and search["best_objective"] > 0 and args.max_counterexamples:
+    tolerance = RTOL * max(1.0, abs(float(search["best"]["bound"]))) if search is not None else 0.0
+    if search is not None and search["best_objective"] > tolerance and args.max_counterexamples:
         best = {**search["best"], "knob_names": names, "origin": "search"}
         same = [c for c in found if all(c[n] == best[n] for n in names)]
         if same:  # the search did not leave the best grid cell

@@ -118,6 +118,19 @@ def test_no_certified_counterexample_for_a_claim_true_by_construction(half_open,
     assert not (out / "counterexamples").exists()
 
 
+@pytest.mark.parametrize("regime,claim,knob", [
+    ("builtin:fano-noisy-input-gated", "fano-corrected", "noise=0.05:1.0:3"),
+    ("builtin:gate-drops-noise", "rd-converse", "gate=0.2:1.0:3"),
+])
+def test_no_counterexample_for_the_information_controls(tmp_path, regime, claim, knob):
+    """Checks that run whole (no vmapped simulation) go through the probe's sequential path."""
+    out = tmp_path / claim
+    status = probe(regime, "--claim", claim, "--vary", knob, "--search", 4, "--out", out)
+    doc = json.loads((out / "grid.json").read_text())
+    assert status == 0 and doc["counts"]["FAIL"] == 0
+    assert doc["counterexamples"] == [] and not (out / "counterexamples").exists()
+
+
 def test_dask_and_local_runs_give_identical_grid_json(half_open, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     args = ["--claim", "lemma1", "--vary", "rho=0.2:1.4:3", "--vary", "lipschitz=0.05:1.5:3", "--paths", 128,
