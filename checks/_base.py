@@ -105,7 +105,9 @@ class Check:
     def decides(self, regime: Regime) -> bool:
         return self.claim.hypotheses_hold(regime)
 
-    def simulation(self, regime: Regime, settings: Settings) -> Simulation:
+    def simulation(self, regime: Regime, settings: Settings, probe: bool = False) -> Simulation:
+        """What to simulate.  ``probe=True`` may return a lighter simulation that still yields every
+        *deciding* quantity (a probe needs verdicts and margins, not the reported context)."""
         raise NotImplementedError
 
     def comparisons(self, regime: Regime, data: dict, level: float, decides: bool) -> list:
@@ -134,7 +136,7 @@ class Check:
 
         All cells share the random stream of the first regime (common random numbers).
         """
-        sims = [self.simulation(r, settings) for r in regimes]
+        sims = [self.simulation(r, settings, probe=True) for r in regimes]
         sim0 = sims[0]
         h0s = np.stack([s.initial(0, n) for s in sims])
         outs: list[dict] = [{} for _ in regimes]

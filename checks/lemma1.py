@@ -42,6 +42,11 @@ def _observe_pairs(model, t, hs_prev, hs, x, w, g):
     return {"dist": dist, "rhs": rhs, "hnorm": jnp.linalg.norm(hs[0])}
 
 
+def _observe_distances(model, t, hs_prev, hs, x, w, g):
+    """Per step: ‖Δ_t‖ only (what the paper's κ is compared with); half the cost of _observe_pairs."""
+    return {"dist": jnp.linalg.norm(hs[1:] - hs[0], axis=-1), "hnorm": jnp.linalg.norm(hs[0])}
+
+
 class _Lemma1Base(Check):
     """Both Lemma 1 checks read the same paired paths (purpose "lemma1")."""
 
@@ -49,7 +54,7 @@ class _Lemma1Base(Check):
     rests_on: str
     statistic_name: str
 
-    def simulation(self, regime: Regime, settings: Settings) -> Simulation:
+    def simulation(self, regime: Regime, settings: Settings, probe: bool = False) -> Simulation:
         steps, seps = _steps_and_seps(regime)
         separations = np.asarray(seps, float)
 
@@ -64,12 +69,17 @@ class _Lemma1Base(Check):
         def finish(final, obs):
             n = obs["dist"].shape[0]
             dist0 = np.broadcast_to(separations, (n, separations.size))
-            return {
+            out = {
                 "dist": np.concatenate([dist0[:, None, :], obs["dist"]], axis=1),  # (n, steps+1, S)
-                "rhs": obs["rhs"],                                                # (n, steps, S)
                 "hnorm": np.concatenate([np.full((n, 1), np.linalg.norm(regime.h0)), obs["hnorm"]], axis=1),
             }
+            if "rhs" in obs:
+                out["rhs"] = obs["rhs"]                                            # (n, steps, S)
+            return out
 
+        if probe and not self.needs_corrected_terms:
+            # Same stream as run() (purpose "lemma1"), deciding coupling only, distances only.
+            return Simulation("lemma1", steps, self.deciding_couplings, _observe_distances, initial, finish)
         return Simulation("lemma1", steps, COUPLINGS, _observe_pairs, initial, finish)
 
     def planned_comparisons(self, regime, settings):
@@ -82,8 +92,8 @@ class _Lemma1Base(Check):
         steps, seps = _steps_and_seps(regime)
         decide_on = self.deciding_couplings if decides else ()
         comps = []
-        for coupling in COUPLINGS:
-            dist, rhs, hnorm = data[f"{coupling}.dist"], data[f"{coupling}.rhs"], data[f"{coupling}.hnorm"]
+        for coupling in (c for c in COUPLINGS if f"{c}.dist" in data):
+            dist, rhs, hnorm = data[f"{coupling}.dist"], data.get(f"{coupling}.rhs"), data[f"{coupling}.hnorm"]
             num, den, bound = self._ratio(regime, dist, rhs)        # (n, steps, S) each
             prev = dist[:, :-1, :]
             with np.errstate(invalid="ignore"):
@@ -130,6 +140,7 @@ def _steps_and_seps(regime):
 
 class Lemma1Check(_Lemma1Base):
     claim = LEMMA1
+    needs_corrected_terms = False
     deciding_couplings = ("synchronous",)
     rests_on = "synchronous coupling (shared inputs and noise), the coupling most favourable to the claim"
     statistic_name = "ratio E‖Δ_t‖ / E‖Δ_{t−1}‖"
@@ -157,6 +168,7 @@ def tightest_kappa(comps) -> dict:
 
 class Lemma1CorrectedCheck(_Lemma1Base):
     claim = LEMMA1_CORRECTED
+    needs_corrected_terms = True
     deciding_couplings = COUPLINGS
     rests_on = "both couplings (the corrected bound includes the noise difference ‖w_t − w'_t‖)"
     statistic_name = "ratio E‖Δ_t‖ / E[c_t‖Δ_{t−1}‖ + ‖w_t − w'_t‖]"

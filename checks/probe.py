@@ -55,7 +55,7 @@ def batched(check: Check) -> bool:
 def chunk_size(check: Check, regime: Regime, settings: Settings) -> int:
     if not batched(check):
         return 1
-    sim = check.simulation(regime, settings)
+    sim = check.simulation(regime, settings, probe=True)
     chains = sim.initial(0, 1).shape[1]
     per_cell = settings.paths * sim.n_steps * len(sim.couplings) * (3 * chains + regime.d) * 8
     return int(max(1, min(MAX_CHUNK, MEMORY_BUDGET // max(per_cell, 1))))

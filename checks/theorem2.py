@@ -58,7 +58,7 @@ class Theorem2Check(Check):
     def planned_comparisons(self, regime, settings):
         return N_COPIES if self.decides(regime) else 0
 
-    def simulation(self, regime: Regime, settings: Settings) -> Simulation:
+    def simulation(self, regime: Regime, settings: Settings, probe: bool = False) -> Simulation:
         starts = initial_states(regime, settings)
         return Simulation(
             "theorem2", int(regime.setting("theorem2", "steps")), ("synchronous",), _observe,

@@ -154,3 +154,19 @@ def test_bad_probe_arguments_exit_2(half_open, tmp_path, capsys, argv, fragment)
     err = capsys.readouterr().err
     assert fragment in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_the_probes_light_simulation_decides_exactly_as_the_full_one(half_open):
+    """lemma1 in a probe simulates only synchronous distances; its deciding comparisons are run()'s."""
+    from checks import Settings
+    from checks._registry import CHECKS
+    check = CHECKS["lemma1"]
+    regime = load_regime(half_open, set(CLAIMS))
+    settings = Settings(n_paths=128, family_size=8)
+    full = check.comparisons(regime, check.draw(regime, settings, 0, 128), settings.level, True)
+    light = check.comparisons(regime, check.draw_grid([regime], settings, 128)[0], settings.level, True)
+    deciding, light = [c for c in full if c.decides], [c for c in light if c.decides]
+    assert deciding and [(c.label, c.decision) for c in deciding] == [(c.label, c.decision) for c in light]
+    # vmapped cells fuse float operations differently from a single run: equal up to rounding
+    np.testing.assert_allclose([c.statistic for c in light], [c.statistic for c in deciding], rtol=1e-12)
+    np.testing.assert_allclose([c.ci for c in light], [c.ci for c in deciding], rtol=1e-12)
