@@ -277,6 +277,10 @@ class _RDBase(Check):
             return None
         return not_applicable(self.claim, regime, reason)
 
+    def _draw(self, regime, settings, src, first, n) -> dict:
+        """Samples first..first+n−1 of the source (and its input part), on this claim's stream."""
+        return draw_source(src, settings.rng(regime.name, self.claim.id, f"source draws from {first}"), n)
+
     def _result(self, regime, comps, verdict, n, details) -> CheckResult:
         rep = representative(comps, verdict)
         details["representative"] = rep.label if rep else None
@@ -323,8 +327,7 @@ class RDConverseCheck(_RDBase):
         cs = quantiser_steps(src)
 
         def draw(first, n):
-            rng = settings.rng(regime.name, self.claim.id, f"source draws from {first}")
-            return draw_source(src, rng, n)
+            return self._draw(regime, settings, src, first, n)
 
         qrows: list = []
 
@@ -418,8 +421,7 @@ class Theorem1Check(_RDBase):
         cs = quantiser_steps(src)
 
         def draw(first, n):
-            rng = settings.rng(regime.name, self.claim.id, f"source draws from {first}")
-            return draw_source(src, rng, n)
+            return self._draw(regime, settings, src, first, n)
 
         qrows: list = []
 

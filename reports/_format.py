@@ -285,3 +285,22 @@ def counts(results: list[dict]) -> dict[str, int]:
     for r in results:
         out[r.get("verdict")] = out.get(r.get("verdict"), 0) + 1
     return out
+
+
+def environment_rows(document: dict) -> list[tuple[str, object]]:
+    """(label, value) rows of the run's settings and environment, for the foot of every report."""
+    env = document.get("environment") or {}
+    rows = [
+        ("ssmverify", document.get("version")),
+        ("seed", document.get("seed")),
+        ("α (family-wise)", document.get("alpha")),
+        ("deciding comparisons m", document.get("family_size")),
+        ("per-comparison level", num(document.get("per_comparison_level"), 6)),
+        ("quick mode", "yes" if document.get("quick") else "no"),
+        ("python", env.get("python")),
+        ("platform", env.get("platform")),
+        ("precision", env.get("precision")),
+        ("git commit", env.get("git_commit") or "not recorded (not run from a git checkout)"),
+    ]
+    rows += [(f"package {k}", v if v is not None else "not installed") for k, v in (env.get("packages") or {}).items()]
+    return rows

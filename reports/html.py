@@ -461,21 +461,7 @@ def _comparisons(row: dict) -> list[str]:
 
 
 def _footer(document: dict) -> list[str]:
-    env = document.get("environment") or {}
-    rows = [
-        ("ssmverify", document.get("version")),
-        ("seed", document.get("seed")),
-        ("α (family-wise)", document.get("alpha")),
-        ("deciding comparisons m", document.get("family_size")),
-        ("per-comparison level", f.num(document.get("per_comparison_level"), 6)),
-        ("quick mode", "yes" if document.get("quick") else "no"),
-        ("python", env.get("python")),
-        ("platform", env.get("platform")),
-        ("precision", env.get("precision")),
-        ("git commit", env.get("git_commit") or "not recorded (not run from a git checkout)"),
-    ]
-    packages = env.get("packages") or {}
-    rows += [(f"package {k}", v if v is not None else "not installed") for k, v in packages.items()]
+    rows = f.environment_rows(document)
     out = ['<footer class="panel" id="environment">', "<h2>Environment</h2>", '<table class="kv">']
     out += [f"<tr><th>{_e(k)}</th><td><code>{_e(v)}</code></td></tr>" for k, v in rows]
     out += ["</table>",

@@ -293,20 +293,7 @@ def _comparisons(row: dict) -> list[str]:
 
 
 def _environment(document: dict) -> list[str]:
-    env = document.get("environment") or {}
-    rows = [
-        ("ssmverify", document.get("version")),
-        ("seed", document.get("seed")),
-        ("α (family-wise)", document.get("alpha")),
-        ("deciding comparisons m", document.get("family_size")),
-        ("per-comparison level", f.num(document.get("per_comparison_level"), 6)),
-        ("quick mode", "yes" if document.get("quick") else "no"),
-        ("python", env.get("python")),
-        ("platform", env.get("platform")),
-        ("precision", env.get("precision")),
-        ("git commit", env.get("git_commit") or "not recorded (not run from a git checkout)"),
-    ]
-    rows += [(f"package {k}", v if v is not None else "not installed") for k, v in (env.get("packages") or {}).items()]
+    rows = f.environment_rows(document)
     out = ['<a id="environment"></a>', "", "## Environment", "", "| | |", "|---|---|"]
     out += [f"| {_cell(k)} | {_code(v, table=True)} |" for k, v in rows]
     out += ["", "This file, index.html, junit.xml, results.tex and the figures are rendered from results.json alone: "
