@@ -19,11 +19,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
+# `ssmverify run` exits 1 when a claim FAILs: for the built-in suite that is a finding (it is built to
+# show claims failing), not an error, so these targets succeed then and fail only on real errors.
+SUITE_OK = status=$$?; if [ $$status -eq 1 ]; then \
+	echo "make: the suite ran; claims marked FAIL are findings (open ssmverify-out/index.html)"; exit 0; fi; exit $$status
+
 run: $(VENV)/.installed
-	$(BIN)/ssmverify run
+	@$(BIN)/ssmverify run; $(SUITE_OK)
 
 quick: $(VENV)/.installed
-	$(BIN)/ssmverify run --quick
+	@$(BIN)/ssmverify run --quick; $(SUITE_OK)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
