@@ -180,8 +180,10 @@ def _draw_panel(ax, panel: dict, legend_outside: bool) -> None:
     if panel.get("title"):
         ax.set_title(_wrap(panel["title"], 50))
     if notes:
-        ax.annotate("\n".join(notes), xy=(0.0, -0.15), xycoords="axes fraction", fontsize=7.5, color="#444444",
-                    va="top")
+        # anchored under the x-axis label (x in axes fraction, y at the label's bottom), whatever its height
+        text = "\n".join(_wrap(note, 95 if legend_outside else 80) for note in notes)
+        ax.annotate(text, xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label),
+                    xytext=(0, -4), textcoords="offset points", fontsize=7.5, color="#444444", va="top")
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         if legend_outside:
