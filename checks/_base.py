@@ -116,6 +116,14 @@ class Check:
     def details(self, regime: Regime, settings: Settings, comps: list, data: dict) -> dict:
         return {}
 
+    def margin_function(self, regime: Regime, settings: Settings, n: int):
+        """A JAX-differentiable ``model -> point margin`` on n fixed paths (common random numbers), or None.
+
+        The point margin is the largest (statistic − bound) over the deciding
+        comparisons, the quantity the probe's search maximises.
+        """
+        return None
+
     def draw(self, regime: Regime, settings: Settings, first: int, n: int) -> dict:
         """Paths first..first+n−1 of every coupling, as ``{"coupling.name": array}`` (memoised)."""
         sim = self.simulation(regime, settings)

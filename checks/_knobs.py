@@ -190,3 +190,63 @@ def to_toml(data: dict, header: str = "") -> str:
 
     emit(data, "")
     return "\n".join(lines) + "\n"
+
+
+def differentiable_knobs(base: Regime, names: list[str]):
+    """A JAX function ``values (k,) -> Model`` applying these knobs to ``base``, or None.
+
+    It mirrors :func:`apply_knobs` (same order, ρ and L_G rescale the *base*
+    matrices) for the knobs that enter the model smoothly: rho, lipschitz, gate,
+    input_scale, noise (> 0), and entries of A, B, W, U, b and the constant gate
+    value.  Anything else (h0, a noise matrix entry, a setting) returns None,
+    and the search falls back to its derivative-free strategy.
+    """
+    import jax.numpy as jnp
+
+    model0 = base.model()
+    ops = []
+    fields = {("model", "A"): "A", ("model", "B"): "B", ("model", "gate", "W"): "W",
+              ("model", "gate", "U"): "U", ("model", "gate", "b"): "b", ("model", "gate", "value"): "gate_value"}
+    for i, name in enumerate(names):
+        if name == "rho":
+            rho0 = K.rho(base)
+            if rho0 == 0.0:
+                return None
+            ops.append(lambda m, v, rho0=rho0: m.replace(A=model0.A * (v / rho0)))
+        elif name == "lipschitz":
+            lip0 = K.lipschitz_vector(base)
+            if base.gate_kind != "sigmoid" or lip0 == 0.0:
+                return None
+            ops.append(lambda m, v, lip0=lip0: m.replace(U=model0.U * (v / lip0)))
+        elif name == "gate":
+            if base.gate_kind != "constant":
+                return None
+            ops.append(lambda m, v: m.replace(gate_value=jnp.full_like(m.gate_value, v)))
+        elif name in ("input_scale", "inputs.scale"):
+            ops.append(lambda m, v: m.replace(input_scale=v))
+        elif name == "noise":
+            ops.append(lambda m, v: m.replace(noise_chol=jnp.sqrt(v) * jnp.eye(base.d)))
+        else:
+            keys = _split_path(name)
+            strings = tuple(k for k in keys if isinstance(k, str))
+            index = tuple(k for k in keys if isinstance(k, int))
+            field = fields.get(strings)
+            if field is None or (field == "gate_value" and base.gate_kind != "constant"):
+                return None
+            if field in ("W", "U", "b") and base.gate_kind != "sigmoid":
+                return None
+            shape = getattr(model0, field).shape
+            if field == "gate_value" and not index:
+                ops.append(lambda m, v: m.replace(gate_value=jnp.full_like(m.gate_value, v)))
+            elif len(index) == len(shape) and all(0 <= j < s for j, s in zip(index, shape)):
+                ops.append(lambda m, v, f=field, ix=index: m.replace(**{f: getattr(m, f).at[ix].set(v)}))
+            else:
+                return None
+
+    def setter(values):
+        model = model0
+        for op, k in zip(ops, range(len(ops))):
+            model = op(model, values[k])
+        return model
+
+    return setter

@@ -23,6 +23,7 @@ import numpy as np
 from theorems import Regime
 from theorems import _constants as K
 from theorems.lemma1 import LEMMA1, LEMMA1_CORRECTED, corrected_factor
+from theorems.model import safe_norm, simulate_traced
 
 from ._base import Check, Settings, Simulation
 from ._verdict import RESOLUTION, ratio_comparisons
@@ -44,7 +45,7 @@ def _observe_pairs(model, t, hs_prev, hs, x, w, g):
 
 def _observe_distances(model, t, hs_prev, hs, x, w, g):
     """Per step: ‖Δ_t‖ only (what the paper's κ is compared with); half the cost of _observe_pairs."""
-    return {"dist": jnp.linalg.norm(hs[1:] - hs[0], axis=-1), "hnorm": jnp.linalg.norm(hs[0])}
+    return {"dist": safe_norm(hs[1:] - hs[0]), "hnorm": safe_norm(hs[0])}
 
 
 class _Lemma1Base(Check):
@@ -141,6 +142,28 @@ def _steps_and_seps(regime):
 class Lemma1Check(_Lemma1Base):
     claim = LEMMA1
     needs_corrected_terms = False
+
+    def margin_function(self, regime, settings, n):
+        """max over resolved synchronous (t, δ) of E‖Δ_t‖/E‖Δ_{t−1}‖ − ρ(A)·‖U‖₂/4, differentiable in the model."""
+        sim = self.simulation(regime, settings, probe=True)
+        h0s = jnp.asarray(sim.initial(0, n))
+        key = settings.key(regime.name, sim.purpose, "synchronous")
+        paths = jnp.arange(n, dtype=jnp.int64)
+        seps = jnp.asarray(_steps_and_seps(regime)[1], dtype=jnp.float64)
+
+        def margin(model):
+            _, obs = simulate_traced(model, key, paths, h0s, sim.n_steps, True, _observe_distances)
+            dist = jnp.concatenate([jnp.broadcast_to(seps, (n, 1, seps.size)), obs["dist"]], axis=1)
+            hnorm = jnp.concatenate([jnp.full((n, 1), float(np.linalg.norm(regime.h0))), obs["hnorm"]], axis=1)
+            prev = jax.lax.stop_gradient(dist[:, :-1, :])
+            ok = ((prev == 0.0) | (prev >= RESOLUTION * jnp.maximum(1.0, hnorm[:, :-1, None]))).all(axis=0)
+            mean_prev = dist[:, :-1, :].mean(axis=0)
+            ok = ok & (jax.lax.stop_gradient(mean_prev) > 0.0)
+            ratio = dist[:, 1:, :].mean(axis=0) / jnp.where(ok, mean_prev, 1.0)
+            kappa = jnp.linalg.norm(model.A, 2) * jnp.linalg.norm(model.U, 2) / 4.0 * model.sigmoid
+            return jnp.max(jnp.where(ok, ratio - kappa, -jnp.inf))
+
+        return margin
     deciding_couplings = ("synchronous",)
     rests_on = "synchronous coupling (shared inputs and noise), the coupling most favourable to the claim"
     statistic_name = "ratio E‖Δ_t‖ / E‖Δ_{t−1}‖"

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 import estimators
 from theorems import Regime
+from theorems.model import safe_norm, simulate_traced
 from theorems.theorem2 import THEOREM2, exact_moments, innovation_covariance, linear_transition
 
 from ._base import Check, Settings, Simulation
@@ -37,7 +39,7 @@ EMPIRICAL_W2_MAX = 1000  # samples per law for the exact assignment-based empiri
 
 
 def _observe(model, t, hs_prev, hs, x, w, g):
-    return {"dist": jnp.linalg.norm(hs[1:] - hs[0], axis=-1), "sq": jnp.sum(hs * hs, axis=-1)}
+    return {"dist": safe_norm(hs[1:] - hs[0]), "sq": jnp.sum(hs * hs, axis=-1)}
 
 
 def resolved_zero(dist: np.ndarray, sq_norm: np.ndarray) -> bool:
@@ -65,6 +67,21 @@ class Theorem2Check(Check):
             lambda first, n: np.repeat(starts[None], n, axis=0),
             lambda final, obs: {"final": final, "dist": obs["dist"], "sq": obs["sq"]},
         )
+
+    def margin_function(self, regime, settings, n):
+        """max over copies of E‖Δ_T‖/E‖Δ_(T/2)‖ − 1, differentiable in the model (fixed paths)."""
+        sim = self.simulation(regime, settings, probe=True)
+        h0s, paths = jnp.asarray(sim.initial(0, n)), jnp.arange(n, dtype=jnp.int64)
+        key, steps = settings.key(regime.name, sim.purpose, "synchronous"), sim.n_steps
+        half = max(steps // 2, 1)
+
+        def margin(model):
+            _, obs = simulate_traced(model, key, paths, h0s, steps, True, _observe)
+            late, early = obs["dist"][:, steps - 1, :].mean(axis=0), obs["dist"][:, half - 1, :].mean(axis=0)
+            merged = jax.lax.stop_gradient(early) == 0.0
+            return jnp.max(jnp.where(merged, -1.0, late / jnp.where(merged, 1.0, early) - 1.0))
+
+        return margin
 
     def comparisons(self, regime, data, level, decides):
         steps = int(regime.setting("theorem2", "steps"))

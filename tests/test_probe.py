@@ -170,3 +170,33 @@ def test_the_probes_light_simulation_decides_exactly_as_the_full_one(half_open):
     # vmapped cells fuse float operations differently from a single run: equal up to rounding
     np.testing.assert_allclose([c.statistic for c in light], [c.statistic for c in deciding], rtol=1e-12)
     np.testing.assert_allclose([c.ci for c in light], [c.ci for c in deciding], rtol=1e-12)
+
+
+@pytest.mark.parametrize("claim,knob", [("lemma1", "lipschitz=0.01:1.0:3"), ("theorem2", "rho=1.2:2.0:3")])
+def test_search_gradient_matches_finite_differences_of_the_same_estimate(half_open, claim, knob):
+    """With common random numbers the Monte Carlo margin is a smooth function of the knob: jax.grad = its slope."""
+    import jax
+    import jax.numpy as jnp
+
+    from checks import Settings
+    from checks._knobs import differentiable_knobs
+    from checks._registry import CHECKS
+    from checks.probe import _unit_to_values
+    base = load_regime(half_open, set(CLAIMS))
+    knobs = [parse_vary(knob)]
+    setter = differentiable_knobs(base, [knobs[0].name])
+    margin = CHECKS[claim].margin_function(base, Settings(n_paths=128, family_size=8), 128)
+    f = jax.jit(lambda u: margin(setter(_unit_to_values(knobs, u))))
+    u0, h = 0.3, 1e-5
+    grad = float(jax.grad(f)(jnp.asarray([u0]))[0])
+    fd = (float(f(jnp.asarray([u0 + h]))) - float(f(jnp.asarray([u0 - h])))) / (2 * h)
+    assert np.isfinite(grad) and grad != 0.0
+    assert grad == pytest.approx(fd, rel=1e-4, abs=1e-8)
+
+
+def test_knobs_that_do_not_enter_smoothly_fall_back_to_the_evolution_strategy(half_open):
+    from checks._knobs import differentiable_knobs
+    base = load_regime(half_open, set(CLAIMS))
+    assert differentiable_knobs(base, ["rho", "lipschitz", "model.gate.b[1]", "input_scale"]) is not None
+    assert differentiable_knobs(base, ["model.h0[0]"]) is None
+    assert differentiable_knobs(base, ["gate"]) is None  # a sigmoid regime has no constant gate value

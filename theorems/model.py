@@ -39,8 +39,8 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["Model", "gate", "step", "path_key", "draw_step", "simulate", "simulate_grid", "stack_models",
-           "run_with_noise"]
+__all__ = ["Model", "gate", "step", "safe_norm", "path_key", "draw_step", "simulate", "simulate_traced", "simulate_grid",
+           "stack_models", "run_with_noise"]
 
 
 @partial(
@@ -134,6 +134,17 @@ def psd_sqrt(Q: np.ndarray) -> np.ndarray:
     return (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
 
 
+def safe_norm(x: jax.Array, axis=-1) -> jax.Array:
+    """‖x‖₂ with a zero (not NaN) derivative at x = 0, where copies of the chain have merged exactly.
+
+    Values are bit-identical to ``jnp.linalg.norm``'s; the inner ``where`` keeps the
+    square root away from 0 so its NaN derivative never enters the gradient.
+    """
+    sq = jnp.sum(x * x, axis=axis)
+    positive = sq > 0.0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, sq, 1.0)), 0.0)
+
+
 def gate(model: Model, x: jax.Array, h: jax.Array) -> jax.Array:
     """G(x_t, h_{t-1}) for one state: the constant gate or the sigmoid gate."""
     sig = jax.nn.sigmoid(model.W @ x + model.U @ h + model.b)
@@ -191,6 +202,17 @@ def _one_path(model: Model, key, path, h0s, n_steps: int, synchronous, observe: 
 @partial(jax.jit, static_argnames=("n_steps", "observe"))
 def _simulate_chunk(model, key, paths, h0s, n_steps, synchronous, observe):
     return jax.vmap(lambda p, h: _one_path(model, key, p, h, n_steps, synchronous, observe))(paths, h0s)
+
+
+def simulate_traced(model: Model, key, paths, h0s, n_steps: int, synchronous, observe: Observer):
+    """The JAX core of :func:`simulate`, for callers that stay in JAX (e.g. to differentiate).
+
+    ``paths`` (P,) are global path numbers, ``h0s`` (P, K, d); returns JAX arrays
+    (final states, stacked observations).  For fixed key and paths the output is
+    a smooth function of the model's parameters (common random numbers), so
+    ``jax.grad`` through it differentiates the Monte Carlo estimate.
+    """
+    return _simulate_chunk(model, key, paths, h0s, n_steps, jnp.asarray(synchronous), observe)
 
 
 def simulate(
