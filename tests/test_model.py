@@ -147,3 +147,11 @@ def test_grid_cells_equal_single_runs():
         f, o = simulate(model, key, h0s[c], 7, synchronous=False, observe=_obs_norm, first_path=5)
         np.testing.assert_allclose(finals[c], f, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(obs[c], o, rtol=1e-13, atol=1e-13)
+
+
+def test_safe_norm_equals_the_norm_and_has_a_zero_gradient_at_zero():
+    from theorems.model import safe_norm
+    x = jax.numpy.asarray(np.random.default_rng(0).normal(size=(20000, 3)) * np.logspace(-200, 100, 20000)[:, None])
+    np.testing.assert_array_equal(np.asarray(safe_norm(x)), np.asarray(jax.numpy.linalg.norm(x, axis=-1)))
+    assert float(safe_norm(jax.numpy.zeros(3))) == 0.0
+    np.testing.assert_array_equal(np.asarray(jax.grad(safe_norm)(jax.numpy.zeros(3))), np.zeros(3))
