@@ -16,8 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-from ._base import Settings
-
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
@@ -114,6 +112,7 @@ def _table(document: dict) -> str:
 def cmd_run(args) -> int:
     from theorems import CLAIMS
 
+    from ._base import Settings
     from .suite import family_size, plan_rows, resolve_regimes, results_document, run_rows
 
     claims = None
@@ -190,6 +189,7 @@ def cmd_probe(args) -> int:
     from theorems import CLAIMS
 
     from . import probe
+    from ._base import Settings
     from ._knobs import KnobError, apply_knobs, parse_vary
     from ._verdict import RTOL
     from .suite import resolve_regimes
