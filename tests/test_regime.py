@@ -54,6 +54,14 @@ def test_optional_tables_and_sigmoid_defaults(tmp_path):
     assert r.setting("lemma1", "separations") == (0.1, 2.0) and r.setting("fano", "steps") == 8
 
 
+def test_the_shipped_examples_are_valid_regimes():
+    from pathlib import Path
+    examples = sorted((Path(__file__).parent.parent / "examples").glob("*.toml"))
+    assert examples
+    for path in examples:
+        assert load_regime(path, set(CLAIMS)).description
+
+
 def test_every_builtin_regime_is_valid():
     paths = builtin_regime_paths()
     assert len(paths) >= 6
