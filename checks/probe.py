@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import json
 import math
 import sys
 from pathlib import Path
@@ -448,8 +447,3 @@ def grid_document(base, claim, knobs, grid, search_result, counterexamples) -> d
 def dumps(doc: dict) -> str:
     from reports._io import dumps as json_dumps
     return json_dumps(doc)
-
-
-def load(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)

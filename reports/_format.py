@@ -83,13 +83,6 @@ def hypotheses_cell(row: dict) -> str:
     return "hold" if row.get("hypotheses_hold") else "fail"
 
 
-def one_line_reason(row: dict) -> str:
-    details = row.get("details", {})
-    if details.get("reason"):
-        return details["reason"]
-    return details.get("regime_description", "")
-
-
 def failing_hypotheses(row: dict) -> list[dict]:
     return [h for h in row.get("details", {}).get("hypotheses", []) if not h.get("holds")]
 
@@ -140,10 +133,6 @@ def verdict_reason(row: dict) -> str:
 
 def humanize(key: str) -> str:
     return str(key).replace("_", " ")
-
-
-def is_scalar(value) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def value_text(value, limit: int = 8) -> str:

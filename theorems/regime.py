@@ -92,13 +92,6 @@ class Regime:
             input_law=self.input_law, input_scale=self.input_scale,
         )
 
-    def reference_params(self) -> dict:
-        """Parameters in the form the NumPy twin takes."""
-        return {
-            "A": self.A, "B": self.B, "form": self.form, "gate": self.gate_kind,
-            "gate_value": self.gate_value, "W": self.W, "U": self.U, "b": self.b,
-        }
-
 
 class _Reader:
     """Walks the parsed TOML, producing RegimeErrors that name file and key."""
