@@ -233,8 +233,8 @@ def cmd_probe(args) -> int:
     counterexamples = probe.certify_and_write(base, args.claim, found, settings, out, args.shrink_budget)
     doc = probe.grid_document(base, args.claim, knobs, grid, search, counterexamples)
     doc = _normalise(doc)
-    write_atomic(out / "grid.png", probe_figures.to_bytes(doc, "png"))
-    write_atomic(out / "grid.pdf", probe_figures.to_bytes(doc, "pdf"))
+    for fmt, image in probe_figures.to_bytes(doc, ("png", "pdf")).items():
+        write_atomic(out / f"grid.{fmt}", image)
     write_atomic(out / "grid.csv", probe.grid_csv(knobs, grid["cells"]))
     write_atomic(out / "grid.json", probe.dumps(doc))
     counts = doc["counts"]

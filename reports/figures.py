@@ -217,14 +217,19 @@ def render(spec: dict) -> "matplotlib.figure.Figure":
 _METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}
 
 
-def to_bytes(spec: dict, formats=("png",)) -> dict[str, bytes]:
-    """The figure drawn once and saved in each format; deterministic (no timestamps in the metadata)."""
-    fig = render(spec)
+def save(fig, formats=("png",), dpi=None) -> dict[str, bytes]:
+    """A drawn figure saved in each format, then closed; deterministic (no timestamps in the metadata)."""
     out = {}
-    with plt.rc_context(STYLE):
-        for fmt in formats:
-            buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, metadata=_METADATA[fmt])
-            out[fmt] = buf.getvalue()
+    for fmt in formats:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, metadata=_METADATA[fmt], **({"dpi": dpi} if dpi else {}))
+        out[fmt] = buf.getvalue()
     plt.close(fig)
     return out
+
+
+def to_bytes(spec: dict, formats=("png",)) -> dict[str, bytes]:
+    """The figure of one spec, drawn once and saved in each format."""
+    fig = render(spec)
+    with plt.rc_context(STYLE):
+        return save(fig, formats)

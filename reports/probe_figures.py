@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 
 import matplotlib
 
@@ -12,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 
+from . import figures  # noqa: E402
 from ._io import as_float  # noqa: E402
 
 _MARK = {"FAIL": ("x", "#000000", "FAIL (significant violation)"),
@@ -114,11 +114,7 @@ def _label(knob: dict) -> str:
     return units.get(knob["name"], knob["name"]) + (" [log]" if knob.get("log") else "")
 
 
-def to_bytes(doc: dict, fmt: str = "png") -> bytes:
-    fig = render(doc)
-    buf = io.BytesIO()
-    metadata = {"Software": None} if fmt == "png" else {"CreationDate": None, "ModDate": None, "Producer": None}
-    fig.savefig(buf, format=fmt, dpi=110, metadata=metadata)
-    plt.close(fig)
-    return buf.getvalue()
+def to_bytes(doc: dict, formats=("png", "pdf")) -> dict[str, bytes]:
+    """The map drawn once and saved in each format."""
+    return figures.save(render(doc), formats, dpi=110)
 
