@@ -19,7 +19,7 @@ import numpy as np
 from theorems import Claim, Regime, simulate
 from theorems.model import simulate_grid
 
-from ._verdict import NOT_APPLICABLE, CheckResult, combine, staged
+from ._verdict import NOT_APPLICABLE, CheckResult, combine, representative, staged
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,7 +167,6 @@ class Check:
         return self.result(regime, settings, comps, data, n, used, decides)
 
     def result(self, regime, settings, comps, data, n, used, decides) -> CheckResult:
-        from ._verdict import representative
         verdict = combine(comps) if decides else NOT_APPLICABLE
         rep = representative(comps, verdict)
         details = {
