@@ -16,6 +16,10 @@ from ._ksg import ksg_mutual_information
 from ._proportion import proportion_ci
 from ._rate_distortion import WaterFilling, distortion_rate_gaussian, rate_distortion_gaussian
 from ._w2 import EMPIRICAL_W2_MAX_N, empirical_w2, gaussian_w2
+from ._lyapunov_exponent import (LyapunovEstimate, constant_gate_transition, exact_lyapunov_exponent,
+                                 linear_lyapunov_exponent, top_lyapunov_exponent)
+from ._second_moment import (SecondMomentOperator, SecondMomentRadius, second_moment_operator, second_moment_radius,
+                             second_moment_radius_regime, transition_matrices)
 
 __all__ = [
     "BlahutArimotoResult",
@@ -39,4 +43,15 @@ __all__ = [
     "proportion_ci",
     "rate_distortion_gaussian",
     "stationary_covariance",
+    "LyapunovEstimate",
+    "constant_gate_transition",
+    "exact_lyapunov_exponent",
+    "linear_lyapunov_exponent",
+    "top_lyapunov_exponent",
+    "SecondMomentOperator",
+    "SecondMomentRadius",
+    "second_moment_operator",
+    "second_moment_radius",
+    "second_moment_radius_regime",
+    "transition_matrices",
 ]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 
 from ._claim import Hypothesis
+from ._lipschitz import GateLipschitz, gate_lipschitz_regime
+
+_LIPSCHITZ_CACHE: OrderedDict[bytes, GateLipschitz] = OrderedDict()
+_LIPSCHITZ_CACHE_SIZE = 4096
 
 
 def rho(regime) -> float:
@@ -12,19 +18,49 @@ def rho(regime) -> float:
     return float(np.linalg.norm(regime.A, 2))
 
 
-def lipschitz_vector(regime) -> float:
-    """L_G for ‖G(x,h) − G(x,h')‖₂ ≤ L_G ‖h − h'‖₂ (Theorem 2, hypothesis 1).
+def _gate_key(regime) -> bytes:
+    """Everything L_G depends on (gate and input law), so regimes differing elsewhere share it."""
+    parts = [regime.gate_kind.encode(), regime.input_law.encode(), repr(float(regime.input_scale)).encode()]
+    for arr in (regime.W, regime.U, regime.b):
+        parts.append(b"none" if arr is None else repr(np.shape(arr)).encode() + np.ascontiguousarray(arr).tobytes())
+    return b"|".join(parts)
 
-    Sigmoid gate: the Jacobian in h is diag(σ')·U with σ' ≤ 1/4, so ‖U‖₂/4.
-    Constant gate: 0.
+
+def lipschitz(regime) -> GateLipschitz:
+    """L_G exactly, with how it was obtained (see :mod:`theorems._lipschitz`); memoised per gate."""
+    key = _gate_key(regime)
+    hit = _LIPSCHITZ_CACHE.get(key)
+    if hit is not None:
+        _LIPSCHITZ_CACHE.move_to_end(key)
+        return hit
+    result = gate_lipschitz_regime(regime)
+    _LIPSCHITZ_CACHE[key] = result
+    if len(_LIPSCHITZ_CACHE) > _LIPSCHITZ_CACHE_SIZE:
+        _LIPSCHITZ_CACHE.popitem(last=False)
+    return result
+
+
+def lipschitz_vector(regime) -> float:
+    """L_G for ‖G(x,h) − G(x,h')‖₂ ≤ L_G ‖h − h'‖₂ for every allowed x (Theorem 2, hypothesis 1).
+
+    The smallest such constant: sup over reachable pre-activations z = Wx + Uh + b of
+    ‖diag(σ'(z))U‖₂.  It is ‖U‖₂/4 when z = 0 is reachable (e.g. Gaussian inputs and [W U]
+    of full row rank), and can be smaller otherwise.  Constant gate: 0.
     """
-    if regime.gate_kind != "sigmoid":
-        return 0.0
-    return float(np.linalg.norm(regime.U, 2)) / 4.0
+    return lipschitz(regime).value
+
+
+def lipschitz_norm_bound(regime) -> float:
+    """‖U‖₂/4 for a sigmoid gate (0 for a constant gate): the bound σ' ≤ 1/4, reached iff z = 0 is."""
+    return lipschitz(regime).norm_bound
 
 
 def lipschitz_componentwise(regime) -> float:
-    """L_G for |g_i(x,h) − g_i(x,h')| ≤ L_G ‖h − h'‖₂ for every i (§3.0.1): max_i ‖U_i‖₂/4."""
+    """L_G for |g_i(x,h) − g_i(x,h')| ≤ L_G ‖h − h'‖₂ for every i (§3.0.1): max_i ‖U_i‖₂/4.
+
+    Exact: sup_z σ'(z_i)‖U_i‖₂ with z_i = W_i·x + U_i·h + b_i, and when U_i ≠ 0 the term U_i·h
+    reaches every real, so z_i = 0 is reachable; a row U_i = 0 contributes 0.
+    """
     if regime.gate_kind != "sigmoid":
         return 0.0
     return float(np.linalg.norm(regime.U, axis=1).max()) / 4.0
@@ -41,9 +77,10 @@ def theorem2_hypotheses(regime) -> tuple[Hypothesis, ...]:
     The claim is universally quantified over admissible (ρ, L_G), so testing it
     at the smallest admissible pair is a legitimate test.
     """
-    r, lv, lc = rho(regime), lipschitz_vector(regime), lipschitz_componentwise(regime)
+    r, lip, lc = rho(regime), lipschitz(regime), lipschitz_componentwise(regime)
+    lv = lip.value
     gate = (
-        f"sigmoid gate: L_G = ‖U‖₂/4 = {lv:.4g} (component-wise max_i‖U_i‖₂/4 = {lc:.4g})"
+        f"sigmoid gate: {lip.describe()}; component-wise max_i‖U_i‖₂/4 = {lc:.4g}"
         if regime.gate_kind == "sigmoid" else "constant gate: L_G = 0"
     )
     return (
