@@ -19,7 +19,7 @@ import numpy as np
 from theorems import Claim, Regime, simulate
 from theorems.model import simulate_grid
 
-from ._verdict import NOT_APPLICABLE, CheckResult, combine, representative, staged
+from ._verdict import NOT_APPLICABLE, CheckResult, combine, representative, select_worst, staged
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +97,12 @@ class Check:
     """
 
     claim: Claim
+    # Sample splitting (see checks._verdict.staged): a pilot picks the one comparison that may FAIL.
+    splits_sample: bool = False
+
+    def splits(self, regime: Regime) -> bool:
+        """Whether this row uses sample splitting (default: the class attribute ``splits_sample``)."""
+        return self.splits_sample
 
     def planned_comparisons(self, regime: Regime, settings: Settings) -> int:
         """An upper bound on the deciding comparisons ``run`` makes (fixes the family size up front)."""
@@ -159,19 +165,24 @@ class Check:
 
     def run(self, regime: Regime, settings: Settings) -> CheckResult:
         decides = self.decides(regime)
+        split = self.splits(regime) and decides and settings.stages is None
+        pilot = pilot_size(settings) if split else 0
         comps, data, n, used = staged(
             lambda first, n_new: self.draw(regime, settings, first, n_new),
             lambda data: self.comparisons(regime, data, settings.level, decides),
             settings.paths, settings.max_stages if decides else 1,
+            select=select_worst if split else None, pilot_size=pilot,
         )
-        return self.result(regime, settings, comps, data, n, used, decides)
+        return self.result(regime, settings, comps, data, n, used, decides, pilot)
 
-    def result(self, regime, settings, comps, data, n, used, decides) -> CheckResult:
+    def result(self, regime, settings, comps, data, n, used, decides, pilot: int = 0) -> CheckResult:
         verdict = combine(comps) if decides else NOT_APPLICABLE
         rep = representative(comps, verdict)
         details = {
             "hypotheses": hypotheses_json(self.claim, regime),
             "stages_used": used,
+            "pilot_paths": pilot,
+            "selected": sorted(c.label for c in comps if c.selected and c.decides) if pilot else None,
             "representative": rep.label if rep else None,
             **self.details(regime, settings, comps, data),
             "comparisons": [c.to_json() for c in comps],
@@ -183,6 +194,11 @@ class Check:
             statistic=rep.statistic if rep else nan, bound=rep.bound if rep else nan,
             ci=rep.ci if rep else (nan, nan), n_samples=n, details=details,
         )
+
+
+def pilot_size(settings: Settings) -> int:
+    """Paths of the pilot that picks the deciding comparison (sample splitting): half a first stage."""
+    return max(settings.paths // 2, 64)
 
 
 def hypotheses_json(claim: Claim, regime: Regime) -> list[dict]:

@@ -1,18 +1,40 @@
 """Verdicts with a stated error rate.
 
 A check reduces a claim to *comparisons*: a statistic (a mean, or a ratio of two
-means) against a bound.  Each comparison gets a two-sided confidence interval
-at level 1 − α_i, where the per-comparison level is
+means) against a bound.  Every comparison is one of three kinds, named in its
+``method``:
+
+* ``"monte-carlo"``: a statistical comparison.  The claim is one-sided
+  (statistic ≤ bound, say), so a FAIL needs a one-sided test of the claim that
+  rejects at the per-comparison level α_i; a PASS needs the other one-sided
+  bound on the claimed side.  The reported interval has each end at error α_i
+  (two-sided confidence 1 − 2α_i).  Bounds are *skew-robust*: the more
+  conservative of the Student-t bound and Hall's skewness-corrected bound
+  (:func:`estimators._intervals.skew_robust_mean_bounds`); ``ssmverify
+  calibrate`` measures the resulting error rate at the levels the suite uses.
+* ``"exact"``: a closed form, or samples that do not vary beyond rounding.  No
+  sampling error; the decision compares numbers up to a stated *relative*
+  numerical tolerance, and is worded as exact, not as significant.
+* ``"observation"``: a fact observed in the simulation, e.g. states that
+  overflowed float64 (divergence).
+
+The per-comparison level is
 
     α_i = α / (m · S),
 
-m the number of comparisons in the whole run (every t, separation, regime...)
-and S the largest number of sampling stages a check may use.  This Bonferroni
-split over comparisons and stages bounds the probability of any false FAIL in
-the run by α, even though a check draws more samples when it cannot decide.
+m the number of *deciding statistical* comparisons planned in the whole run and S
+the largest number of sampling stages a check may use (Bonferroni over
+comparisons and stages), so the probability of any false FAIL in the run is at
+most α.  Checks that compare many (t, δ, start) points use *sample splitting*:
+a pilot share of the paths picks the point most likely to violate the claim
+(:func:`staged` with ``select``), and only that point may FAIL on the remaining,
+fresh paths — so m counts one comparison per such row, not one per point.
 
-* FAIL: some comparison's interval lies entirely on the violating side of its bound.
-* PASS: every comparison's interval lies on the claimed side.
+Tolerances are relative to the magnitudes that entered the computation, never
+absolute, so a verdict does not change with the units the state is measured in.
+
+* FAIL: some selected deciding comparison is violated (significantly, or exactly).
+* PASS: every deciding comparison holds on its claimed side.
 * INCONCLUSIVE: neither, after the last stage.
 * NOT_APPLICABLE: the paper's hypotheses fail in the regime (the measurement is
   still reported) or the claim's setting does not fit the regime.
@@ -26,31 +48,46 @@ from typing import Callable
 
 import numpy as np
 
-from estimators import mean_ci
-from estimators._intervals import fieller_ratio_ci_many
+from estimators._intervals import fieller_ratio_ci_many, skew_robust_mean_bounds
 
 PASS, FAIL, INCONCLUSIVE, NOT_APPLICABLE = "PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE"
 VERDICTS = (PASS, FAIL, INCONCLUSIVE, NOT_APPLICABLE)
 HOLDS, VIOLATED, UNDECIDED = "holds", "violated", "undecided"
+MONTE_CARLO, EXACT, OBSERVATION = "monte-carlo", "exact", "observation"
 
-# Numerical resolution of float64 simulations.  Differences between a statistic
-# and its bound below RTOL (relative to max(1, |bound|)) are treated as
-# equality: a bound that holds with equality (a constant gate makes the
-# corrected Lemma 1 tight) must not FAIL on one unit of rounding.  A separation
-# between two copies below RESOLUTION·max(1, ‖h‖) carries rounding errors of
-# order 1e-10 relative and is not used to decide (see checks.lemma1).
-RTOL = 1e-8
-RESOLUTION = 1e-6
+EPS = float(np.finfo(np.float64).eps)
+# Closed forms (eigenvalues, Lyapunov solves, water-filling, log-determinants) are accurate to a
+# modest multiple of machine precision times their condition; a statistic within EXACT_RTOL of its
+# bound, relative to the larger magnitude, is equal to it as far as float64 can tell.
+EXACT_RTOL = 1e-9
+RTOL = EXACT_RTOL  # the name other modules import
+# Per-sample rounding allowance of simulated statistics: relative to the magnitudes that entered each
+# sample (a few thousand ulps covers rounding accumulated over hundreds of steps).
+SAMPLE_RTOL = 1e-12
+# Two copies of the chain closer than RESOLUTION_ULPS ulps of the larger magnitude that entered their
+# update are not resolved by float64: their distance is rounding, not dynamics (see checks.lemma1).
+RESOLUTION_ULPS = 64
 
 __all__ = [
     "PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE", "VERDICTS", "Comparison", "CheckResult",
-    "ratio_comparison", "ratio_comparisons", "mean_comparison", "exact_comparison", "interval_comparison", "combine", "representative", "staged",
+    "MONTE_CARLO", "EXACT", "OBSERVATION", "EXACT_RTOL", "SAMPLE_RTOL",
+    "ratio_comparison", "ratio_comparisons", "mean_comparison", "exact_comparison", "interval_comparison",
+    "observation_comparison", "combine", "representative", "staged",
 ]
 
 
 @dataclasses.dataclass(frozen=True)
 class Comparison:
-    """One statistic against one bound, decided at the per-comparison level."""
+    """One statistic against one bound.
+
+    ``ci``: each end has error ≤ the per-comparison level (monte-carlo), or the value
+    itself (exact, observation).  ``tolerance``: the absolute numerical tolerance
+    used (derived from the magnitudes involved).  ``detectable``: for a statistical
+    comparison, the smallest excess over the bound the test would have detected with
+    probability about 1/2 at these samples.  ``selected``: only selected deciding
+    comparisons may produce a FAIL (sample splitting; see :func:`staged`).
+    ``z``: the standardised excess (how far towards violation), used for selection.
+    """
 
     label: str
     statistic: float
@@ -58,15 +95,21 @@ class Comparison:
     ci: tuple[float, float]
     decision: str          # holds | violated | undecided
     n: int
-    claimed: str = "<="    # the claimed relation statistic (claimed) bound: "<=" or "<" or ">="
+    claimed: str = "<="    # the claimed relation: statistic (claimed) bound: "<=", "<", ">=" or ">"
     decides: bool = True   # False: reported for context, not part of the verdict
     meta: dict = dataclasses.field(default_factory=dict)
+    method: str = MONTE_CARLO
+    tolerance: float = 0.0
+    detectable: float = math.nan
+    selected: bool = True
+    z: float = math.nan
 
     def to_json(self) -> dict:
         return {
             "label": self.label, "statistic": self.statistic, "bound": self.bound, "ci": list(self.ci),
             "claimed": self.claimed, "decision": self.decision, "decides": self.decides, "n": self.n,
-            **self.meta,
+            "method": self.method, "tolerance": self.tolerance, "detectable_violation": self.detectable,
+            "selected": self.selected, **self.meta,
         }
 
 
@@ -94,89 +137,214 @@ class CheckResult:
         }
 
 
-def _decide(lo: float, hi: float, bound: float, claimed: str) -> str:
-    """Where the interval [lo, hi] lies relative to the bound, equality up to RTOL included."""
-    tol = RTOL * max(1.0, abs(bound)) if math.isfinite(bound) else 0.0
+def _finite_scale(*values) -> float:
+    """The largest finite magnitude among ``values`` (0 if none is finite)."""
+    mags = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v))]
+    return max(mags, default=0.0)
+
+
+def _decide(lo: float, hi: float, bound: float, claimed: str, tol: float) -> str:
+    """Where [lo, hi] lies relative to the bound; ``tol`` ≥ 0 is the absolute numerical tolerance.
+
+    A non-strict claim holding with equality (within tol) holds; a strict claim at equality is
+    undecided; a violation must exceed the bound by more than tol.
+    """
+    if any(math.isnan(v) for v in (lo, hi, bound, tol)):
+        return UNDECIDED
     if claimed == "<=":
         return HOLDS if hi <= bound + tol else VIOLATED if lo > bound + tol else UNDECIDED
     if claimed == "<":
-        return HOLDS if hi < bound - tol else VIOLATED if lo >= bound - tol else UNDECIDED
-    return HOLDS if lo >= bound - tol else VIOLATED if hi < bound - tol else UNDECIDED
+        return HOLDS if hi < bound - tol else VIOLATED if lo > bound + tol else UNDECIDED
+    if claimed == ">=":
+        return HOLDS if lo >= bound - tol else VIOLATED if hi < bound - tol else UNDECIDED
+    if claimed == ">":
+        return HOLDS if lo > bound + tol else VIOLATED if hi < bound - tol else UNDECIDED
+    raise ValueError(f"claimed must be one of <=, <, >=, >; got {claimed!r}")
+
+
+def _upper_claim(claimed: str) -> bool:
+    return claimed in ("<=", "<")
 
 
 def ratio_comparisons(a, b, bound, level: float, *, labels, claimed: str = "<=", decides=True,
-                      metas=None) -> list[Comparison]:
-    """Column j: E[a_j] / E[b_j] against ``bound`` (scalar or per column), Fieller intervals at 1 − level.
+                      metas=None, tol=None) -> list[Comparison]:
+    """Column j: E[a_j] / E[b_j] against ``bound`` (scalar or per column), claimed ≤ (or <).
 
-    ``a`` and ``b`` have shape (n, k).  A column where every a and b is exactly
-    zero (the copies have merged) has ratio 0 and holds: E[a] ≤ bound·E[b] with
-    equality.  A column with non-finite samples is undecided.
+    The decision is the one-sided test of E[a − r₀ b] against 0 at r₀ = bound (a mean test,
+    skew-robust, at error ``level`` on each side), with the numerical tolerance ``tol`` (per column,
+    in units of a; default SAMPLE_RTOL·E[|a| + |r₀ b|]).  The reported interval for the ratio is
+    the union of Fieller's and the delta-method interval with the same skew-robust bounds.
+    A column whose samples are non-finite is undecided (and says so); one where every a and b is
+    exactly zero (merged copies: 0/0) is reported, not decided.
     """
+    if claimed not in ("<=", "<"):
+        raise ValueError(f"ratio comparisons take claimed '<=' or '<', got {claimed!r}")
     a, b = np.asarray(a, float), np.asarray(b, float)
     n, k = a.shape
-    bounds = np.broadcast_to(np.asarray(bound, float), (k,))
+    bounds = np.broadcast_to(np.asarray(bound, float), (k,)).copy()
     decides = np.broadcast_to(np.asarray(decides, bool), (k,))
     metas = metas if metas is not None else [{}] * k
-    finite = np.isfinite(a).all(axis=0) & np.isfinite(b).all(axis=0)
+    finite = np.isfinite(a).all(axis=0) & np.isfinite(b).all(axis=0) & np.isfinite(bounds)
     merged = finite & ~a.any(axis=0) & ~b.any(axis=0)
     use = finite & ~merged
-    est, lo, hi = (np.full(k, np.nan) for _ in range(3))
-    if use.any():
-        est[use], lo[use], hi[use] = fieller_ratio_ci_many(a[:, use], b[:, use], 1.0 - level)
+    with np.errstate(all="ignore"):
+        ma, mb = a.mean(axis=0), b.mean(axis=0)
+        est = ma / mb
+        y = a - bounds * b
+        taus = (SAMPLE_RTOL * (np.abs(a) + np.abs(bounds) * np.abs(b)).mean(axis=0) if tol is None
+                else np.broadcast_to(np.asarray(tol, float), (k,)))
+        spread = np.ptp(y, axis=0) if n else np.zeros(k)
+    exact = use & (spread <= taus)
+    stat_cols = use & ~exact
+    y_mean, y_lo, y_hi, y_se = (np.full(k, np.nan) for _ in range(4))
+    if stat_cols.any():
+        y_mean[stat_cols], y_lo[stat_cols], y_hi[stat_cols], y_se[stat_cols], _ = \
+            skew_robust_mean_bounds(y[:, stat_cols], level)
+    r_lo, r_hi = np.full(k, np.nan), np.full(k, np.nan)
+    if stat_cols.any():
+        _, f_lo, f_hi = fieller_ratio_ci_many(a[:, stat_cols], b[:, stat_cols], 1.0 - 2.0 * level)
+        with np.errstate(all="ignore"):
+            r_hat = est[stat_cols]
+            psi = (a[:, stat_cols] - r_hat * b[:, stat_cols]) / mb[stat_cols]
+            _, p_lo, p_hi, _, _ = skew_robust_mean_bounds(psi, level)
+        r_lo[stat_cols] = np.fmin(f_lo, r_hat + p_lo)
+        r_hi[stat_cols] = np.fmax(f_hi, r_hat + p_hi)
     out = []
     for j in range(k):
         meta = dict(metas[j])
+        stat, bnd, tau = float(est[j]), float(bounds[j]), float(taus[j])
+        common = dict(claimed=claimed, decides=bool(decides[j]), tolerance=tau)
         if not finite[j]:
-            meta["note"] = "non-finite samples"
-            stat, ci, decision = math.nan, (math.nan, math.nan), UNDECIDED
+            bad = int(np.sum(~(np.isfinite(a[:, j]) & np.isfinite(b[:, j]))))
+            meta["note"] = f"non-finite samples on {bad} path(s) (overflow): not decided"
+            out.append(Comparison(labels[j], stat, bnd, (math.nan, math.nan), UNDECIDED, n, meta=meta,
+                                  method=OBSERVATION, **common))
         elif merged[j]:
-            meta.setdefault("note", "all pairs merged exactly")
-            stat, ci, decision = 0.0, (0.0, 0.0), HOLDS
+            meta["note"] = "every pair merged exactly (0/0): reported, not decided"
+            out.append(Comparison(labels[j], math.nan, bnd, (math.nan, math.nan), UNDECIDED, n, meta=meta,
+                                  method=EXACT, **{**common, "decides": False}))
+        elif exact[j]:
+            ym = float(y[:, j].mean())
+            meta.setdefault("note", "a − bound·b is the same on every path up to the numerical tolerance")
+            decision = _decide(ym, ym, 0.0, claimed, tau)
+            z = math.inf if decision == VIOLATED else -math.inf if decision == HOLDS else 0.0
+            out.append(Comparison(labels[j], stat, bnd, (stat, stat), decision, n, meta=meta, method=EXACT,
+                                  z=z, **common))
         else:
-            stat, ci = float(est[j]), (float(lo[j]), float(hi[j]))
-            decision = _decide(ci[0], ci[1], float(bounds[j]), claimed)
-        out.append(Comparison(labels[j], stat, float(bounds[j]), ci, decision, n, claimed, bool(decides[j]), meta))
+            decision = _decide(float(y_lo[j]), float(y_hi[j]), 0.0, claimed, tau)  # = ratio_violations
+            scale = abs(float(mb[j])) if mb[j] != 0 else math.nan
+            detect = (stat - float(r_lo[j])) + tau / scale
+            z = (float(y_mean[j]) - tau) / float(y_se[j])
+            out.append(Comparison(labels[j], stat, bnd, (float(r_lo[j]), float(r_hi[j])), decision, n,
+                                  meta=meta, detectable=detect, z=z, **common))
     return out
 
 
+def ratio_violations(a, b, bound: float, level: float) -> np.ndarray:
+    """For columns of paired samples (n, k) with finite, varying a − bound·b: which columns
+    :func:`ratio_comparisons` would call violated (claimed ≤, default tolerance).  The same test
+    without the interval and report; ``ssmverify calibrate`` counts its false FAILs."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    y = a - bound * b
+    tau = SAMPLE_RTOL * (np.abs(a) + abs(bound) * np.abs(b)).mean(axis=0)
+    _, lo, _, _, _ = skew_robust_mean_bounds(y, level)
+    return lo > tau
+
+
 def ratio_comparison(a, b, bound: float, level: float, *, label: str, claimed: str = "<=",
-                     decides: bool = True, meta: dict | None = None) -> Comparison:
+                     decides: bool = True, meta: dict | None = None, tol=None) -> Comparison:
     """E[a] / E[b] against ``bound`` from paired samples (the one-column case of :func:`ratio_comparisons`)."""
     a, b = np.asarray(a, float).reshape(-1, 1), np.asarray(b, float).reshape(-1, 1)
     return ratio_comparisons(a, b, bound, level, labels=[label], claimed=claimed, decides=decides,
-                             metas=[meta or {}])[0]
+                             metas=[meta or {}], tol=None if tol is None else [tol])[0]
 
 
 def mean_comparison(x, bound: float, level: float, *, label: str, claimed: str = "<=",
-                    decides: bool = True, meta: dict | None = None) -> Comparison:
-    """E[x] against ``bound`` (Student-t interval at 1 − level)."""
+                    decides: bool = True, meta: dict | None = None, scale: float | None = None) -> Comparison:
+    """E[x] against ``bound``: skew-robust one-sided bounds, each at error ``level``.
+
+    ``scale``: the magnitude of the quantities that entered x (default E|x| + |bound|); the
+    numerical tolerance is SAMPLE_RTOL·scale.
+    """
     x = np.asarray(x, float)
-    if not np.all(np.isfinite(x)):
-        return Comparison(label, math.nan, bound, (math.nan, math.nan), UNDECIDED, x.size, claimed, decides,
-                          {**(meta or {}), "note": "non-finite samples"})
-    ci = mean_ci(x, confidence=1.0 - level)
-    return Comparison(label, ci.estimate, bound, (ci.low, ci.high), _decide(ci.low, ci.high, bound, claimed),
-                      x.size, claimed, decides, dict(meta or {}))
+    meta = dict(meta or {})
+    bound = float(bound)
+    with np.errstate(all="ignore"):
+        mean = float(np.mean(x)) if x.size else math.nan
+    if not np.all(np.isfinite(x)) or not math.isfinite(bound):
+        meta["note"] = "non-finite samples or bound: not decided"
+        return Comparison(label, mean, bound, (math.nan, math.nan), UNDECIDED, x.size, claimed, decides, meta,
+                          method=OBSERVATION)
+    tau = SAMPLE_RTOL * (float(np.mean(np.abs(x))) + abs(bound) if scale is None else abs(float(scale)))
+    if np.ptp(x) <= tau:
+        meta.setdefault("note", "the samples agree up to the numerical tolerance")
+        decision = _decide(mean, mean, bound, claimed, tau)
+        z = math.inf if decision == VIOLATED else -math.inf if decision == HOLDS else 0.0
+        return Comparison(label, mean, bound, (mean, mean), decision, x.size, claimed, decides, meta,
+                          method=EXACT, tolerance=tau, z=z)
+    mean, lo, hi, se, _ = skew_robust_mean_bounds(x, level)
+    decision = _decide(lo, hi, bound, claimed, tau)
+    if _upper_claim(claimed):
+        detect, z = (mean - lo) + tau, (mean - bound - tau) / se
+    else:
+        detect, z = (hi - mean) + tau, (bound - mean - tau) / se
+    return Comparison(label, mean, bound, (lo, hi), decision, x.size, claimed, decides, meta,
+                      tolerance=tau, detectable=detect, z=z)
+
+
+def mean_bounds(x, level: float):
+    """(estimate, lower, upper) of E[x], each bound at error ``level`` (skew-robust); for callers that
+    build their own comparison from several means (see :func:`interval_comparison`)."""
+    x = np.asarray(x, float)
+    if x.size >= 2 and np.ptp(x) > 0.0:
+        mean, lo, hi, _, _ = skew_robust_mean_bounds(x, level)
+        return mean, lo, hi
+    mean = float(np.mean(x))
+    return mean, mean, mean
 
 
 def exact_comparison(label: str, value: float, bound: float, claimed: str = "<=", *, n: int = 0,
-                     decides: bool = True, meta: dict | None = None) -> Comparison:
-    """A statistic known without sampling error (closed form, or an exact observation): interval of width 0."""
+                     decides: bool = True, meta: dict | None = None, scale: float | None = None,
+                     rtol: float = EXACT_RTOL) -> Comparison:
+    """A statistic known without sampling error (closed form): interval of width 0.
+
+    Numerical tolerance: ``rtol`` times the largest finite magnitude among value, bound and ``scale``.
+    NaN is undecided; ±inf compares as a number (a closed form that is truly infinite).
+    """
     value, bound = float(value), float(bound)
-    return Comparison(label, value, bound, (value, value), _decide(value, value, bound, claimed), n, claimed, decides,
-                      {"closed_form": True, **(meta or {})})
+    tau = rtol * _finite_scale(value, bound, scale)
+    decision = _decide(value, value, bound, claimed, tau)
+    meta = dict(meta or {})
+    if math.isnan(value) or math.isnan(bound):
+        meta.setdefault("note", "not a number: not decided")
+    z = math.inf if decision == VIOLATED else -math.inf if decision == HOLDS else 0.0
+    return Comparison(label, value, bound, (value, value), decision, n, claimed, decides, meta,
+                      method=EXACT, tolerance=tau, z=z)
+
+
+def observation_comparison(label: str, value: float, bound: float, claimed: str, decision: str, *, n: int,
+                           decides: bool = True, meta: dict | None = None) -> Comparison:
+    """A fact observed in the simulation (e.g. overflow: divergence), with the decision it implies."""
+    z = math.inf if decision == VIOLATED else -math.inf if decision == HOLDS else 0.0
+    return Comparison(label, float(value), float(bound), (float(value), float(value)), decision, n, claimed,
+                      decides, dict(meta or {}), method=OBSERVATION, z=z)
 
 
 def interval_comparison(label: str, estimate: float, lo: float, hi: float, bound: float, claimed: str, n: int, *,
-                        decides: bool = True, meta: dict | None = None) -> Comparison:
-    """A statistic with an interval the caller constructed (e.g. a conservative combination of two)."""
-    return Comparison(label, float(estimate), float(bound), (float(lo), float(hi)),
-                      _decide(float(lo), float(hi), float(bound), claimed), n, claimed, decides, dict(meta or {}))
+                        decides: bool = True, meta: dict | None = None, scale: float | None = None) -> Comparison:
+    """A statistic with an interval the caller constructed (each end at error ≤ the level)."""
+    estimate, lo, hi, bound = float(estimate), float(lo), float(hi), float(bound)
+    tau = SAMPLE_RTOL * (_finite_scale(estimate, bound) if scale is None else abs(float(scale)))
+    decision = _decide(lo, hi, bound, claimed, tau)
+    detect = ((estimate - lo) if _upper_claim(claimed) else (hi - estimate)) + tau
+    return Comparison(label, estimate, bound, (lo, hi), decision, n, claimed, decides, dict(meta or {}),
+                      tolerance=tau, detectable=detect)
 
 
 def combine(comparisons) -> str:
+    """FAIL if a selected deciding comparison is violated; PASS if every deciding one holds."""
     deciding = [c for c in comparisons if c.decides]
-    if any(c.decision == VIOLATED for c in deciding):
+    if any(c.decision == VIOLATED and c.selected for c in deciding):
         return FAIL
     if deciding and all(c.decision == HOLDS for c in deciding):
         return PASS
@@ -191,33 +359,56 @@ def representative(comparisons, verdict: str) -> Comparison | None:
 
     def excess(c: Comparison, side: int) -> float:
         edge = c.ci[side]
-        value = edge - c.bound if c.claimed != ">=" else c.bound - c.ci[1 - side]
+        value = edge - c.bound if _upper_claim(c.claimed) else c.bound - c.ci[1 - side]
         return -math.inf if math.isnan(value) else value
 
     if verdict == FAIL:
-        pool = [c for c in deciding if c.decision == VIOLATED]
+        pool = [c for c in deciding if c.decision == VIOLATED and c.selected]
         return max(pool, key=lambda c: excess(c, 0))
     if verdict == INCONCLUSIVE:
-        pool = [c for c in deciding if c.decision != HOLDS]
-        return max(pool, key=lambda c: excess(c, 1))
+        pool = [c for c in deciding if c.decision != HOLDS] or deciding
+        chosen = [c for c in pool if c.selected] or pool
+        return max(chosen, key=lambda c: excess(c, 1))
     return max(deciding, key=lambda c: excess(c, 1))
 
 
-def staged(draw: Callable[[int, int], dict], decide: Callable[[dict], list], first_size: int, max_stages: int):
+def select_worst(comparisons) -> set[str]:
+    """The deciding comparison most likely to violate its claim: an exact or observed violation if
+    there is one, else the largest standardised excess ``z``.  Returns its label (a set of ≤ 1)."""
+    deciding = [c for c in comparisons if c.decides]
+    if not deciding:
+        return set()
+    best = max(deciding, key=lambda c: (c.decision == VIOLATED, -math.inf if math.isnan(c.z) else c.z))
+    return {best.label}
+
+
+def staged(draw: Callable[[int, int], dict], decide: Callable[[dict], list], first_size: int, max_stages: int,
+           *, select: Callable[[list], set] | None = None, pilot_size: int = 0):
     """Draw samples in doubling stages until the comparisons decide or the budget is spent.
 
     ``draw(first_path, n)`` returns a dict of arrays with n rows; ``decide(data)``
-    returns the comparisons.  Returns (comparisons, data, n_paths, stages used).
+    returns the comparisons.  With ``select``, paths 0..pilot_size−1 are a pilot:
+    ``select(decide(pilot))`` names the comparisons that may FAIL, and the stages
+    then draw fresh paths from ``pilot_size`` on and decide on those alone (sample
+    splitting: the choice cannot inflate the error of the test that follows).
+    Returns (comparisons, data, n_paths decided on, stages used).
     """
+    chosen = None
+    offset = 0
+    if select is not None:
+        chosen = select(decide(draw(0, pilot_size)))
+        offset = pilot_size
     data: dict | None = None
     n_total = 0
     comparisons: list = []
     for stage in range(max_stages):
         n_new = first_size if stage == 0 else n_total
-        chunk = draw(n_total, n_new)
+        chunk = draw(offset + n_total, n_new)
         data = chunk if data is None else {k: np.concatenate([data[k], chunk[k]]) for k in data}
         n_total += n_new
         comparisons = decide(data)
+        if chosen is not None:
+            comparisons = [dataclasses.replace(c, selected=c.label in chosen) for c in comparisons]
         if combine(comparisons) != INCONCLUSIVE:
             return comparisons, data, n_total, stage + 1
     return comparisons, data, n_total, max_stages

@@ -3,6 +3,7 @@
     ssmverify run [REGIME.toml | builtin:NAME ...] [--claims ID,...] [--quick] [--seed N] [--alpha A] [--out DIR]
     ssmverify report DIR
     ssmverify list
+    ssmverify calibrate [--seeds N] [--alpha A] [--level L] [--paths N] [--out DIR]
     ssmverify probe REGIME --claim ID --vary KNOB=lo:hi:n[:log] [--vary ...] [--search BUDGET] [--dask ADDRESS]
 
 Exit status: 0 no FAIL, 1 at least one FAIL, 2 bad input (nothing written).
@@ -73,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
                                            "figures of DIR from DIR/results.json alone")
     report.add_argument("dir", help="directory holding results.json")
     sub.add_parser("list", help="list the claims and the built-in regimes")
+    cal = sub.add_parser("calibrate", help="measure the toolkit's own false-FAIL rate on claims that hold with "
+                                           "equality; writes DIR/calibration.json")
+    cal.add_argument("--seeds", type=_nonneg_int, default=0,
+                     help="trials per case (default and minimum: enough for 30 expected misses at the level)")
+    cal.add_argument("--alpha", type=_probability, default=0.01,
+                     help="family-wise α of the suite whose per-comparison level is calibrated (default 0.01)")
+    cal.add_argument("--level", type=_probability, default=None,
+                     help="calibrate this per-comparison level instead of the default suite's")
+    cal.add_argument("--paths", type=_positive_int, default=256,
+                     help="Monte Carlo paths per trial (default 256, fewer than the suite uses: a harder test)")
+    cal.add_argument("--seed", type=_nonneg_int, default=0)
+    cal.add_argument("--out", default="ssmverify-calibration", help="output directory (default ./ssmverify-calibration)")
     probe = sub.add_parser("probe", help="map where a bound fails, search for the worst violation, "
                                          "write certified counterexamples")
     probe.add_argument("regime", help="regime TOML file or builtin:NAME")
@@ -183,6 +196,28 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
+def cmd_calibrate(args) -> int:
+    from reports._io import dumps, write_atomic
+
+    from .calibrate import run_calibration, table
+
+    out = Path(args.out)
+    if not args.out or (out.exists() and not out.is_dir()):
+        raise UsageError(f"--out: {args.out!r} is not a usable directory")
+    if args.level is not None and args.level >= 0.5:
+        raise UsageError("--level: a per-comparison level must lie below 0.5")
+    started = time.perf_counter()
+    document = run_calibration(args.alpha, level=args.level, n_paths=args.paths, seeds=args.seeds, seed=args.seed,
+                               progress=_progress)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "calibration.json", dumps(document))
+    print(table(document))
+    above = [c["shape"] for c in document["cases"] if c["significantly_above"]]
+    _progress(f"done in {time.perf_counter() - started:.1f} s; {out}/calibration.json"
+              + (f"; miss rate significantly above the level: {', '.join(above)}" if above else ""))
+    return EXIT_FAIL if above else EXIT_OK
+
+
 def cmd_probe(args) -> int:
     from reports import probe_figures
     from reports._io import write_atomic
@@ -222,7 +257,7 @@ def cmd_probe(args) -> int:
         search = probe.search(base, args.claim, knobs, grid, args.search, grid["settings"])
     found = sorted((c for c in grid["cells"] if c["verdict"] == "FAIL"), key=lambda c: -c["objective"])
     found = [{**c, "knob_names": names, "origin": "grid"} for c in found[: args.max_counterexamples]]
-    tolerance = RTOL * max(1.0, abs(float(search["best"]["bound"]))) if search is not None else 0.0
+    tolerance = RTOL * abs(float(search["best"]["bound"])) if search is not None else 0.0
     if search is not None and search["best_objective"] > tolerance and args.max_counterexamples:
         best = {**search["best"], "knob_names": names, "origin": "search"}
         same = [c for c in found if all(c[n] == best[n] for n in names)]
@@ -258,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     from theorems import RegimeError
     try:
         args = build_parser().parse_args(argv)
-        handler = {"run": cmd_run, "report": cmd_report, "list": cmd_list, "probe": cmd_probe}[args.command]
+        handler = {"run": cmd_run, "report": cmd_report, "list": cmd_list, "probe": cmd_probe,
+                   "calibrate": cmd_calibrate}[args.command]
         return handler(args)
     except (UsageError, RegimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

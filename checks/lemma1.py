@@ -26,30 +26,50 @@ from theorems.lemma1 import LEMMA1, LEMMA1_CORRECTED, corrected_factor
 from theorems.model import safe_norm, simulate_traced
 
 from ._base import Check, Settings, Simulation
-from ._verdict import RESOLUTION, ratio_comparisons
+from ._verdict import EPS, RESOLUTION_ULPS, ratio_comparisons
 
 COUPLINGS = ("synchronous", "independent")
 
 
+def _chain_scale(model, hs_prev, hs, x, w):
+    """Per chain: the magnitudes that entered its update, ‖h_t‖ + ‖A h_{t−1}‖ + ‖B x_t‖ + ‖w_t‖ + ‖h_{t−1}‖.
+
+    Rounding in a step is a few ulps of these; a distance between two copies is resolved
+    only well above them (see ``_resolved``).
+    """
+    bx = safe_norm(model.B @ x)
+    return (safe_norm(hs) + safe_norm(hs_prev @ model.A.T) + bx + safe_norm(w) + safe_norm(hs_prev))
+
+
 def _observe_pairs(model, t, hs_prev, hs, x, w, g):
-    """Per step: ‖Δ_t‖ and the corrected right-hand side for each (base, separated) pair."""
+    """Per step: ‖Δ_t‖, the corrected right-hand side and the rounding scale of each (base, separated) pair."""
     rho = jnp.sqrt(jnp.max(jnp.linalg.eigvalsh(model.A.T @ model.A)))
     lip_c = jnp.where(model.sigmoid > 0.5, jnp.max(jnp.linalg.norm(model.U, axis=1)) / 4.0, 0.0)
     base_prev, others_prev = hs_prev[0], hs_prev[1:]
-    dist = jnp.linalg.norm(hs[1:] - hs[0], axis=-1)
-    prev = jnp.linalg.norm(others_prev - base_prev, axis=-1)
+    dist = safe_norm(hs[1:] - hs[0])
+    prev = safe_norm(others_prev - base_prev)
     c = jax.vmap(lambda hp: corrected_factor(model, rho, lip_c, base_prev, hp, x, g[0]))(others_prev)
-    rhs = c * prev + jnp.linalg.norm(w[1:] - w[0], axis=-1)
-    return {"dist": dist, "rhs": rhs, "hnorm": jnp.linalg.norm(hs[0])}
+    rhs = c * prev + safe_norm(w[1:] - w[0])
+    scale = _chain_scale(model, hs_prev, hs, x, w)
+    return {"dist": dist, "rhs": rhs, "scale": scale[0] + scale[1:]}
 
 
 def _observe_distances(model, t, hs_prev, hs, x, w, g):
-    """Per step: ‖Δ_t‖ only (what the paper's κ is compared with); half the cost of _observe_pairs."""
-    return {"dist": safe_norm(hs[1:] - hs[0]), "hnorm": safe_norm(hs[0])}
+    """Per step: ‖Δ_t‖ and the rounding scale only (what the paper's κ is compared with)."""
+    scale = _chain_scale(model, hs_prev, hs, x, w)
+    return {"dist": safe_norm(hs[1:] - hs[0]), "scale": scale[0] + scale[1:]}
+
+
+def _resolved(prev_dist, prev_scale):
+    """A separation is resolved when it exceeds RESOLUTION_ULPS ulps of the magnitudes in its update
+    (or is exactly 0: merged copies stay merged).  Works for NumPy and JAX arrays."""
+    return (prev_dist == 0.0) | (prev_dist >= RESOLUTION_ULPS * EPS * prev_scale)
 
 
 class _Lemma1Base(Check):
     """Both Lemma 1 checks read the same paired paths (purpose "lemma1")."""
+
+    splits_sample = True
 
     deciding_couplings: tuple[str, ...]
     rests_on: str
@@ -67,12 +87,15 @@ class _Lemma1Base(Check):
             h0s[:, 1:, :] += separations[None, :, None] * u[:, None, :]
             return h0s
 
+        h0_scale = 2.0 * np.linalg.norm(regime.h0) + separations
+
         def finish(final, obs):
             n = obs["dist"].shape[0]
             dist0 = np.broadcast_to(separations, (n, separations.size))
             out = {
                 "dist": np.concatenate([dist0[:, None, :], obs["dist"]], axis=1),  # (n, steps+1, S)
-                "hnorm": np.concatenate([np.full((n, 1), np.linalg.norm(regime.h0)), obs["hnorm"]], axis=1),
+                "scale": np.concatenate([np.broadcast_to(h0_scale, (n, 1, separations.size)), obs["scale"]],
+                                        axis=1),                                  # (n, steps+1, S)
             }
             if "rhs" in obs:
                 out["rhs"] = obs["rhs"]                                            # (n, steps, S)
@@ -86,6 +109,8 @@ class _Lemma1Base(Check):
     def planned_comparisons(self, regime, settings):
         if not self.decides(regime):
             return 0
+        if settings.stages is None:
+            return 1  # sample splitting: one comparison per row may FAIL
         steps, seps = _steps_and_seps(regime)
         return steps * len(seps) * len(self.deciding_couplings)
 
@@ -94,11 +119,12 @@ class _Lemma1Base(Check):
         decide_on = self.deciding_couplings if decides else ()
         comps = []
         for coupling in (c for c in COUPLINGS if f"{c}.dist" in data):
-            dist, rhs, hnorm = data[f"{coupling}.dist"], data.get(f"{coupling}.rhs"), data[f"{coupling}.hnorm"]
+            dist, rhs, scale = data[f"{coupling}.dist"], data.get(f"{coupling}.rhs"), data[f"{coupling}.scale"]
             num, den, bound = self._ratio(regime, dist, rhs)        # (n, steps, S) each
-            prev = dist[:, :-1, :]
             with np.errstate(invalid="ignore"):
-                ok = ((prev == 0.0) | (prev >= RESOLUTION * np.maximum(1.0, hnorm[:, :-1, None]))).all(axis=0)
+                ok = _resolved(dist[:, :-1, :], scale[:, :-1, :]).all(axis=0)
+                tol = RESOLUTION_ULPS * EPS * (scale[:, 1:, :] + abs(bound) * scale[:, :-1, :]
+                                               + np.abs(num) + abs(bound) * np.abs(den)).mean(axis=0)
             # columns ordered by separation, then t
             order = [(s, t) for s in range(len(seps)) for t in range(1, steps + 1)]
             metas, labels, decides_col = [], [], []
@@ -111,7 +137,7 @@ class _Lemma1Base(Check):
                 decides_col.append(coupling in decide_on and bool(ok[t - 1, s]))
             cols = [t - 1 for s, t in order], [s for s, t in order]
             comps += ratio_comparisons(num[:, cols[0], cols[1]], den[:, cols[0], cols[1]], bound, level,
-                                       labels=labels, decides=decides_col, metas=metas)
+                                       labels=labels, decides=decides_col, metas=metas, tol=tol[cols[0], cols[1]])
         return comps
 
     def details(self, regime, settings, comps, data):
@@ -123,7 +149,8 @@ class _Lemma1Base(Check):
         unresolved = sum(1 for c in comps if c.meta.get("note", "").startswith("separation below"))
         if unresolved:
             caveats.append(f"{unresolved} of {len(comps)} comparisons are reported but not decided: the copies' "
-                           f"separation fell below float64 resolution ({RESOLUTION:g}·max(1, ‖h‖))")
+                           f"separation fell below float64 resolution ({RESOLUTION_ULPS} ulps of the magnitudes "
+                           f"that entered the update)")
         steps, seps = _steps_and_seps(regime)
         return {
             "rests_on": self.rests_on, "caveats": caveats, "steps": steps, "separations": list(seps),
@@ -135,8 +162,16 @@ class _Lemma1Base(Check):
         return {}
 
 
+# Near pairs and far-apart ones: the lemma quantifies over every pair of states.
+DEFAULT_RELATIVE_SEPARATIONS = (1e-3, 1.0, 1e2, 1e4)
+
+
 def _steps_and_seps(regime):
-    return int(regime.setting("lemma1", "steps")), tuple(regime.setting("lemma1", "separations"))
+    """Horizon and initial separations; by default (1e-3, 1) × the regime's own length scale."""
+    seps = regime.setting("lemma1", "separations")
+    if seps is None:
+        seps = tuple(f * regime.length_scale() for f in DEFAULT_RELATIVE_SEPARATIONS)
+    return int(regime.setting("lemma1", "steps")), tuple(seps)
 
 
 class Lemma1Check(_Lemma1Base):
@@ -154,9 +189,10 @@ class Lemma1Check(_Lemma1Base):
         def margin(model):
             _, obs = simulate_traced(model, key, paths, h0s, sim.n_steps, True, _observe_distances)
             dist = jnp.concatenate([jnp.broadcast_to(seps, (n, 1, seps.size)), obs["dist"]], axis=1)
-            hnorm = jnp.concatenate([jnp.full((n, 1), float(np.linalg.norm(regime.h0))), obs["hnorm"]], axis=1)
+            h0_scale = 2.0 * float(np.linalg.norm(regime.h0)) + seps
+            scale = jnp.concatenate([jnp.broadcast_to(h0_scale, (n, 1, seps.size)), obs["scale"]], axis=1)
             prev = jax.lax.stop_gradient(dist[:, :-1, :])
-            ok = ((prev == 0.0) | (prev >= RESOLUTION * jnp.maximum(1.0, hnorm[:, :-1, None]))).all(axis=0)
+            ok = _resolved(prev, jax.lax.stop_gradient(scale[:, :-1, :])).all(axis=0)
             mean_prev = dist[:, :-1, :].mean(axis=0)
             ok = ok & (jax.lax.stop_gradient(mean_prev) > 0.0)
             ratio = dist[:, 1:, :].mean(axis=0) / jnp.where(ok, mean_prev, 1.0)
@@ -205,7 +241,7 @@ class Lemma1CorrectedCheck(_Lemma1Base):
 
 def _ratio_plot(regime, comps, data, corrected: bool) -> dict:
     """Figure spec: the measured ratio against t with its CI, κ, and the corrected bound."""
-    steps, seps = int(regime.setting("lemma1", "steps")), regime.setting("lemma1", "separations")
+    steps, seps = _steps_and_seps(regime)
     series = []
     for coupling in COUPLINGS:
         for sep in seps:

@@ -1,75 +1,106 @@
-"""Check of Theorem 2 (§6.1): convergence to a unique stationary law.
+"""Check of Theorem 2 (§6.1): mean-square convergence to a unique stationary law, from every start.
 
-Each path runs K chains from fixed, different initial states (h_0 and
-h_0 + R·u_j for fixed random unit vectors u_j), driven by the same inputs and
-noise (synchronous coupling).  Measured, for every t ≤ T:
+The claim is decided in one of three tiers, named in the row's ``details.method``:
 
-* the coupling distance E‖h_t − h'_t‖² between the copies (the proof's reading:
-  copies merge),
-* the second moments E‖h_t‖² of each copy (bounded if the chain converges),
-* for a constant gate (a linear chain), the exact W2 distance between the law of
-  h_t and the stationary law (Lyapunov equation), and a Monte Carlo check of
-  the exact moments; otherwise the empirical W2 between the copies' laws at T
-  beside its same-law noise floor.
+* **linear** (the gate depends on neither x nor h): h_t = M h_{t−1} + η_t converges in mean
+  square from every start iff ρ(M) < 1.  Decided exactly (``theorems.theorem2.
+  spectral_radius_certificate``); the exact moments and the exact W2 distance to the
+  stationary law are reported, and the Monte Carlo paths only cross-check them.
+* **input-gated** (the gate reads x only): h_t = M(x_t) h_{t−1} + η_t with i.i.d. random
+  matrices; mean-square stable iff the spectral radius of E[M ⊗ M] is below 1
+  (``estimators.second_moment_radius``: exact enumeration, quadrature or Monte Carlo with an
+  interval).
+* **state-dependent** (the gate reads h): Monte Carlo.  Each path runs one chain from h_0 and
+  one from h_0 + r·u for every radius r (from 1e-3 to 1e4 times the regime's own length scale,
+  plus any the regime file gives), all on the same inputs and noise (synchronous coupling).
+  FAIL where the states overflow (divergence observed) or the coupling distance E‖h_t − h'_t‖²
+  grows significantly over the second half of the window; PASS only where it decays
+  significantly from every start; INCONCLUSIVE otherwise.  The window ends at the horizon, or
+  earlier where some pair's distance falls below float64 resolution (merged copies are an
+  observation of contraction, not a statistic).  A pilot share of the paths picks the start
+  most likely to violate (sample splitting), so one comparison per row may FAIL.
 
-Deciding comparisons (when the hypotheses hold): for each copy,
-E‖h_T − h'_T‖ < E‖h_{T/2} − h'_{T/2}‖ — the copies are still approaching each
-other over the second half of the horizon.  States that overflow to inf/NaN are
-an observation of divergence and a FAIL.
+Every row also reports the top Lyapunov exponent λ₁ (exact for linear chains, else jvp tangent
+propagation along paths): λ₁ < 0 is the sharp criterion for almost-sure synchronisation, which
+differs from mean-square convergence (a chain can synchronise with an infinite stationary variance).
 """
 
 from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 import estimators
+from estimators._lyapunov_exponent import exact_lyapunov_exponent, top_lyapunov_exponent
 from theorems import Regime
 from theorems.model import safe_norm, simulate_traced
-from theorems.theorem2 import THEOREM2, exact_moments, innovation_covariance, linear_transition
+from theorems.theorem2 import (INPUT_GATED, LINEAR, STATE_DEPENDENT, THEOREM2, chain_tier,
+                               exact_moments, innovation_covariance, linear_transition, spectral_radius_certificate)
 
 from ._base import Check, Settings, Simulation
-from ._verdict import RESOLUTION, exact_comparison, ratio_comparison
+from ._verdict import (EPS, HOLDS, RESOLUTION_ULPS, UNDECIDED, VIOLATED, exact_comparison, interval_comparison,
+                       observation_comparison, ratio_comparison)
 
-N_COPIES = 2          # initial states besides h_0
-EMPIRICAL_W2_MAX = 1000  # samples per law for the exact assignment-based empirical W2
+RELATIVE_RADII = (1e-3, 1.0, 1e2, 1e4)   # starts h_0 + r·u, r in units of the regime's length scale
+EMPIRICAL_W2_MAX = 1000                  # samples per law for the exact assignment-based empirical W2
+LYAPUNOV_PATHS = 256
 
 
 def _observe(model, t, hs_prev, hs, x, w, g):
-    return {"dist": safe_norm(hs[1:] - hs[0]), "sq": jnp.sum(hs * hs, axis=-1)}
+    scale = safe_norm(hs) + safe_norm(hs_prev @ model.A.T) + safe_norm(model.B @ x) + safe_norm(w) + safe_norm(hs_prev)
+    diff = hs[1:] - hs[0]
+    return {"dist2": jnp.sum(diff * diff, axis=-1), "sq": jnp.sum(hs * hs, axis=-1), "scale": scale[0] + scale[1:]}
 
 
-def resolved_zero(dist: np.ndarray, sq_norm: np.ndarray) -> bool:
-    """Every copy within float64 resolution of the base chain (separation < RESOLUTION·max(1, ‖h‖))."""
-    return bool(np.all(dist < RESOLUTION * np.maximum(1.0, np.sqrt(sq_norm))))
+def radii(regime: Regime) -> tuple[float, ...]:
+    """Distances of the starts from h_0: the regime's own scale × RELATIVE_RADII, plus any it gives."""
+    own = [f * regime.length_scale() for f in RELATIVE_RADII]
+    given = list(regime.setting("theorem2", "radii") or ())
+    legacy = regime.setting("theorem2", "initial_radius")
+    if legacy is not None:
+        given.append(float(legacy))
+    return tuple(sorted(set(own + given)))
 
 
 def initial_states(regime: Regime, settings: Settings) -> np.ndarray:
-    radius = float(regime.setting("theorem2", "initial_radius"))
-    u = settings.rng(regime.name, "theorem2", "initial directions").standard_normal((N_COPIES, regime.d))
+    rs = radii(regime)
+    u = settings.rng(regime.name, "theorem2", "initial directions").standard_normal((len(rs), regime.d))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
-    return np.vstack([regime.h0, regime.h0 + radius * u])
+    return np.vstack([regime.h0, regime.h0 + np.asarray(rs)[:, None] * u])
+
+
+def _steps(regime) -> int:
+    return int(regime.setting("theorem2", "steps"))
 
 
 class Theorem2Check(Check):
     claim = THEOREM2
 
+    def splits(self, regime) -> bool:
+        return chain_tier(regime) == STATE_DEPENDENT
+
     def planned_comparisons(self, regime, settings):
-        return N_COPIES if self.decides(regime) else 0
+        if not self.decides(regime):
+            return 0
+        tier = chain_tier(regime)
+        if tier == STATE_DEPENDENT:
+            return 1 if settings.stages is None else len(radii(regime))
+        if tier == INPUT_GATED:
+            return 1   # the Monte Carlo method of the second-moment radius uses the level; the others do not
+        return 0
 
     def simulation(self, regime: Regime, settings: Settings, probe: bool = False) -> Simulation:
         starts = initial_states(regime, settings)
         return Simulation(
-            "theorem2", int(regime.setting("theorem2", "steps")), ("synchronous",), _observe,
+            "theorem2", _steps(regime), ("synchronous",), _observe,
             lambda first, n: np.repeat(starts[None], n, axis=0),
-            lambda final, obs: {"final": final, "dist": obs["dist"], "sq": obs["sq"]},
+            lambda final, obs: {"final": final, **obs},
         )
 
     def margin_function(self, regime, settings, n):
-        """max over copies of E‖Δ_T‖/E‖Δ_(T/2)‖ − 1, differentiable in the model (fixed paths)."""
+        """max over starts of E‖Δ_T‖²/E‖Δ_(T/2)‖² − 1 on n fixed paths, differentiable in the model."""
         sim = self.simulation(regime, settings, probe=True)
         h0s, paths = jnp.asarray(sim.initial(0, n)), jnp.arange(n, dtype=jnp.int64)
         key, steps = settings.key(regime.name, sim.purpose, "synchronous"), sim.n_steps
@@ -77,68 +108,142 @@ class Theorem2Check(Check):
 
         def margin(model):
             _, obs = simulate_traced(model, key, paths, h0s, steps, True, _observe)
-            late, early = obs["dist"][:, steps - 1, :].mean(axis=0), obs["dist"][:, half - 1, :].mean(axis=0)
-            merged = jax.lax.stop_gradient(early) == 0.0
-            return jnp.max(jnp.where(merged, -1.0, late / jnp.where(merged, 1.0, early) - 1.0))
+            late, early = obs["dist2"][:, steps - 1, :].mean(axis=0), obs["dist2"][:, half - 1, :].mean(axis=0)
+            return jnp.max(late / early - 1.0)
 
         return margin
 
+    # --- decisions ------------------------------------------------------------------------------
+
     def comparisons(self, regime, data, level, decides):
-        steps = int(regime.setting("theorem2", "steps"))
-        half = max(steps // 2, 1)
-        dist, sq = data["synchronous.dist"], data["synchronous.sq"]
+        tier = chain_tier(regime)
+        if tier == LINEAR:
+            return [self._linear_comparison(regime, decides)]
+        if tier == INPUT_GATED:
+            return [self._second_moment_comparison(regime, level, decides)]
+        return self._coupling_comparisons(regime, data, level, decides)
+
+    @staticmethod
+    def _linear_comparison(regime, decides):
+        decision, rho, how = spectral_radius_certificate(linear_transition(regime))
+        comp = exact_comparison("ρ(M) < 1 (linear chain)", rho, 1.0, "<", decides=decides,
+                                meta={"certificate": how}, rtol=0.0)
+        mapped = {"below": HOLDS, "at-or-above": VIOLATED}.get(decision, UNDECIDED)
+        import dataclasses
+        return dataclasses.replace(comp, decision=mapped, tolerance=0.0,
+                                   z=math.inf if mapped == VIOLATED else -math.inf if mapped == HOLDS else 0.0)
+
+    @staticmethod
+    def _second_moment_comparison(regime, level, decides):
+        res = _second_moment(regime, level)
+        label = "ρ(E[M(x) ⊗ M(x)]) < 1 (input-gated chain)"
+        meta = {"second_moment_method": res.method}
+        if res.method == "monte-carlo":
+            return interval_comparison(label, res.estimate, res.ci[0], res.ci[1], 1.0, "<", res.n, decides=decides,
+                                       meta=meta)
+        err = float(getattr(res, "numerical_error", 0.0) or 0.0)
+        return exact_comparison(label, res.estimate, 1.0, "<", decides=decides, meta=meta,
+                                scale=err / 1e-9 if err > 0 else None)
+
+    @staticmethod
+    def _coupling_comparisons(regime, data, level, decides):
+        dist2, scale, final = data["synchronous.dist2"], data["synchronous.scale"], data["synchronous.final"]
+        n, steps, k = dist2.shape
+        bad = ~np.isfinite(dist2).all(axis=1) | ~np.isfinite(final).all(axis=(1, 2))[:, None]
+        if bad.any():
+            paths = int(bad.any(axis=1).sum())
+            return [observation_comparison("states stay finite", math.inf, 1.0, "<", VIOLATED, n=n, decides=decides,
+                                           meta={"note": f"states overflowed float64 on {paths} of {n} path(s): "
+                                                         "divergence observed"})]
+        rs = radii(regime)
+        with np.errstate(invalid="ignore"):
+            resolved = (dist2 >= (RESOLUTION_ULPS * EPS * scale) ** 2).all(axis=0)   # (steps, k)
         comps = []
-        for j in range(N_COPIES):
-            label = f"copy {j + 1}: E‖Δ_T‖ / E‖Δ_(T/2)‖, T={steps}"
-            a, b = dist[:, steps - 1, j], dist[:, half - 1, j]
-            if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-                bad = int(np.sum(~np.isfinite(dist[:, :, j]).any(axis=1)))
-                comps.append(exact_comparison(label, math.inf, 1.0, "<", n=a.size, decides=decides,
-                                              meta={"copy": j + 1, "note": f"diverged: {bad} path(s) overflowed"}))
-            elif not np.any(a) or resolved_zero(b, sq[:, half - 1, 0]):
-                # Copies equal to float64 resolution at T/2 (or exactly at T): merged.
-                comps.append(exact_comparison(label, 0.0, 1.0, "<", n=a.size, decides=decides,
-                                              meta={"copy": j + 1, "note": "copies merged to float64 resolution"}))
-            else:
-                comps.append(ratio_comparison(a, b, 1.0, level, label=label, claimed="<", decides=decides,
-                                              meta={"copy": j + 1}))
+        for j in range(k):
+            ok = resolved[:, j]
+            t2 = steps if ok.all() else int(np.argmin(ok))   # last resolved step (1-based count)
+            label = f"start {j + 1} (radius {rs[j]:.3g}): E‖Δ_t2‖² / E‖Δ_t1‖²"
+            meta = {"start": j + 1, "radius": rs[j]}
+            if t2 < 2:
+                meta["note"] = "the copies are not resolved by float64 after one step: not decided"
+                comps.append(exact_comparison(label, math.nan, 1.0, "<", decides=decides, meta=meta))
+                continue
+            t1 = max(t2 // 2, 1)
+            meta.update({"t1": t1, "t2": t2})
+            if t2 < steps:
+                meta["note"] = (f"copies merged below float64 resolution after step {t2}: window ends there "
+                                "(contraction observed)")
+            a, b = dist2[:, t2 - 1, j], dist2[:, t1 - 1, j]
+            # Rounding moves a distance by ~r = RESOLUTION_ULPS·ε·scale, so its square by ~2r·‖Δ‖ + r².
+            r2, r1 = RESOLUTION_ULPS * EPS * scale[:, t2 - 1, j], RESOLUTION_ULPS * EPS * scale[:, t1 - 1, j]
+            tol = float(np.mean(2.0 * (r2 * np.sqrt(a) + r1 * np.sqrt(b)) + r2 * r2 + r1 * r1))
+            comps.append(ratio_comparison(a, b, 1.0, level, label=label, claimed="<", decides=decides, meta=meta,
+                                          tol=tol))
         return comps
 
+    # --- report -----------------------------------------------------------------------------------
+
     def details(self, regime, settings, comps, data):
-        steps = int(regime.setting("theorem2", "steps"))
+        steps = _steps(regime)
         starts = initial_states(regime, settings)
+        tier = chain_tier(regime)
+        method = {LINEAR: "exact: spectral radius of M", INPUT_GATED: "second-moment operator E[M ⊗ M]",
+                  STATE_DEPENDENT: "monte-carlo: coupling from many starts"}[tier]
         out = {
-            "rests_on": "synchronous coupling from different initial states: the copies still approach each "
-                        "other over the second half of the horizon (the reading of the paper's proof)",
+            "method": method, "tier": tier,
+            "rests_on": "mean-square convergence from every start: " + {
+                LINEAR: "ρ(M) < 1 is necessary and sufficient for a linear chain",
+                INPUT_GATED: "ρ(E[M(x) ⊗ M(x)]) < 1 is necessary and sufficient for i.i.d. random linear maps",
+                STATE_DEPENDENT: "synchronous coupling from starts near h_0 and far from it must decay",
+            }[tier],
             "caveats": self._caveats(regime),
-            "steps": steps, "initial_states": starts.tolist(),
-            "statistic_name": "ratio E‖h_T − h'_T‖ / E‖h_(T/2) − h'_(T/2)‖",
+            "steps": steps, "initial_states": starts.tolist(), "radii": list(radii(regime)),
+            "statistic_name": {LINEAR: "spectral radius ρ(M)", INPUT_GATED: "spectral radius of E[M ⊗ M]",
+                               STATE_DEPENDENT: "ratio E‖h_t2 − h'_t2‖² / E‖h_t1 − h'_t1‖²"}[tier],
+            "lyapunov_exponent": lyapunov_json(regime, settings, steps),
+            **self._moments(regime, data),
             **self._laws(regime, settings, starts, steps, data),
         }
+        if tier == INPUT_GATED:
+            res = _second_moment(regime, settings.level)
+            out["second_moment"] = {"estimate": res.estimate, "ci": list(res.ci), "method": res.method}
         out["plots"] = [self._plot(regime, data, out)]
         return out
 
     @staticmethod
     def _caveats(regime):
         out = []
-        if regime.gate_kind == "constant":
+        if chain_tier(regime) == LINEAR:
             out.append("L_G = 0: the hypotheses put no bound on ρ, so they cannot exclude divergence")
         if regime.gate_depends_on_state:
-            out.append("state-dependent gate: copies that do not merge would not by themselves rule out "
-                       "a unique stationary law; the proof's reading is what is tested")
+            out.append("κ = ρ·L_G has units of 1/state: the hypothesis ρ·L_G < 1 changes when the state is "
+                       "measured in other units, while the conclusion does not")
+            out.append("a finite test cannot cover every start: starts near h_0 and at radii up to 1e4 times the "
+                       "regime's own scale are tried")
         return out
 
+    @staticmethod
+    def _moments(regime, data) -> dict:
+        sq = data["synchronous.sq"]
+        steps = sq.shape[1]
+        half = max(steps // 2, 1)
+        with np.errstate(all="ignore"):
+            late, early = sq[:, steps - 1, :].mean(axis=0), sq[:, half - 1, :].mean(axis=0)
+        return {"second_moment_ratio": {"label": "E‖h_T‖² / E‖h_(T/2)‖² per start (reported, not deciding)",
+                                        "values": (late / early).tolist()}}
+
     def _laws(self, regime, settings, starts, steps, data) -> dict:
-        """Reading (a): distance between laws; exact for a linear (constant-gate) chain."""
+        """Reading (a): distance between laws; exact for a linear chain."""
         out: dict = {}
         final = data["synchronous.final"]
         M = linear_transition(regime)
         if M is not None:
-            radius = float(np.max(np.abs(np.linalg.eigvals(M))))
-            out["linear"] = {"spectral_radius_M": radius, "exact_converges": radius < 1.0,
+            decision, radius, how = spectral_radius_certificate(M)
+            out["linear"] = {"spectral_radius_M": radius, "certificate": how,
+                             "exact_converges": {"below": True, "at-or-above": False}.get(decision),
                              "exact_law": "Gaussian" if regime.input_law == "gaussian" else
                              "not Gaussian (Rademacher inputs): W2 shown is the Gelbrich lower bound"}
-            if radius < 1.0:
+            if decision == "below":
                 sigma = estimators.stationary_covariance(M, innovation_covariance(regime))
                 w2 = []
                 for start in starts:
@@ -167,18 +272,30 @@ class Theorem2Check(Check):
     def _plot(self, regime, data, details) -> dict:
         steps = details["steps"]
         ts = list(range(1, steps + 1))
-        with np.errstate(over="ignore", invalid="ignore"):
-            d2 = np.mean(data["synchronous.dist"] ** 2, axis=0)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            d2 = np.mean(data["synchronous.dist2"], axis=0)
             m2 = np.mean(data["synchronous.sq"], axis=0)
-        coupling = [{"label": f"E‖h_t − h'_t‖², copy {j + 1}", "x": ts, "y": d2[:, j].tolist(), "style": "solid"}
-                    for j in range(d2.shape[1])]
+            step_ratio = d2[1:] / d2[:-1]
+        rs = details["radii"]
+        coupling = [{"label": f"E‖h_t − h'_t‖², start r={rs[j]:.3g}", "x": ts, "y": d2[:, j].tolist(),
+                     "style": "solid"} for j in range(d2.shape[1])]
         moments = [{"label": f"E‖h_t‖², start {k}", "x": ts, "y": m2[:, k].tolist(), "style": "solid"}
                    for k in range(m2.shape[1])]
+        lyap = details["lyapunov_exponent"]
+        hlines = []
+        if lyap.get("estimate") is not None and math.isfinite(lyap["estimate"]):
+            hlines.append({"y": math.exp(2 * lyap["estimate"]),
+                           "label": f"exp(2λ₁) = {math.exp(2 * lyap['estimate']):.3g} per step ({lyap['method']})"})
         panels = [
             {"xlabel": "step t", "ylabel": "E‖h_t − h'_t‖² (state units²)", "yscale": "log",
              "series": coupling, "hlines": [], "title": "coupling distance (synchronous)"},
             {"xlabel": "step t", "ylabel": "E‖h_t‖² (state units²)", "yscale": "log",
              "series": moments, "hlines": [], "title": "second moments"},
+            {"xlabel": "step t", "ylabel": "E‖Δ_t‖² / E‖Δ_(t−1)‖² (dimensionless)", "yscale": "log",
+             "title": "one-step coupling ratio",
+             "series": [{"label": f"start r={rs[j]:.3g}", "x": ts[1:],
+                         "y": step_ratio[:, j].tolist(), "style": "solid"} for j in range(d2.shape[1])],
+             "hlines": hlines},
         ]
         lin = details.get("linear", {})
         if "exact_w2_to_stationary" in lin:
@@ -189,3 +306,23 @@ class Theorem2Check(Check):
                            for k, w in enumerate(lin["exact_w2_to_stationary"])],
             })
         return {"title": f"Theorem 2: convergence — {regime.name}", "panels": panels}
+
+
+def _second_moment(regime, level):
+    """ρ(E[M(x) ⊗ M(x)]) for an input-gated regime, its interval at error ``level`` per side."""
+    from estimators._second_moment import second_moment_radius_regime
+    return second_moment_radius_regime(regime, confidence=1.0 - 2.0 * level)
+
+
+def lyapunov_json(regime, settings, steps: int) -> dict:
+    """The top Lyapunov exponent λ₁ (nats per step): exact for linear chains, else jvp along paths."""
+    model = regime.model()
+    if linear_transition(regime) is not None:
+        est = exact_lyapunov_exponent(model)
+    else:
+        n = LYAPUNOV_PATHS // 2 if settings.quick else LYAPUNOV_PATHS
+        est = top_lyapunov_exponent(model, settings.key(regime.name, "lyapunov"), n_paths=n, n_steps=steps,
+                                    burn_in=max(steps // 4, 1), confidence=0.95)
+    return {"estimate": est.estimate, "ci": list(est.ci), "method": est.method,
+            "confidence": est.confidence, "n_paths": est.n_paths, "n_steps": est.n_steps,
+            "meaning": "λ₁ < 0: synchronised copies merge almost surely (the sharp pathwise criterion)"}

@@ -24,8 +24,10 @@ __all__ = ["Regime", "RegimeError", "load_regime", "parse_regime"]
 # Optional per-claim tables: table -> {key: (kind, default)}.  kind is one of
 # "int>0", "float>0", "floats>0" (non-empty list of positive floats).
 SETTINGS_TABLES: dict[str, dict[str, tuple[str, Any]]] = {
-    "lemma1": {"steps": ("int>0", 20), "separations": ("floats>0", (1e-3, 1.0))},
-    "theorem2": {"steps": ("int>0", 200), "initial_radius": ("float>0", 5.0)},
+    # Lengths default to multiples of the regime's own scale (Regime.length_scale), so that they
+    # follow the units the state is measured in.
+    "lemma1": {"steps": ("int>0", 20), "separations": ("floats>0", None)},
+    "theorem2": {"steps": ("int>0", 200), "initial_radius": ("float>0", None), "radii": ("floats>0", None)},
     "fano": {"steps": ("int>0", 6)},
     "rate_distortion": {"steps": ("int>0", None)},
 }
@@ -73,6 +75,21 @@ class Regime:
     @property
     def gate_depends_on_state(self) -> bool:
         return self.gate_kind == "sigmoid" and bool(np.any(self.U != 0.0))
+
+    def length_scale(self) -> float:
+        """The regime's own unit of length for the state: the RMS size of one step's innovation,
+        √(s²‖B‖_F² + tr Q), or ‖h_0‖ if both vanish, or 1 if that vanishes too.
+
+        Measured in other units (B → cB, Q → c²Q, h_0 → c·h_0) it becomes c times as large,
+        so default separations and radii defined from it follow the units of the state.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            innovation = math.sqrt(self.input_scale ** 2 * float(np.sum(self.B * self.B))
+                                   + float(np.trace(self.noise_cov)))
+        if math.isfinite(innovation) and innovation > 0.0:
+            return innovation
+        h0 = float(np.linalg.norm(self.h0))
+        return h0 if math.isfinite(h0) and h0 > 0.0 else 1.0
 
     def fingerprint(self) -> str:
         """A digest of everything that defines the model and its settings (for memoisation)."""

@@ -18,19 +18,42 @@ covariance (Σ = M Σ Mᵀ + Cov η) are the oracles.  The hypotheses put no bou
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _constants as K
 from ._claim import Claim
 
-__all__ = ["THEOREM2", "linear_transition", "innovation_covariance", "exact_moments"]
+__all__ = ["THEOREM2", "linear_transition", "innovation_covariance", "exact_moments", "chain_tier",
+           "constant_gate_values", "spectral_radius_certificate"]
+
+LINEAR, INPUT_GATED, STATE_DEPENDENT = "linear", "input-gated", "state-dependent"
+
+
+def constant_gate_values(regime) -> np.ndarray | None:
+    """The gate vector when it depends on neither x nor h (a constant gate, or σ(b) with W = U = 0)."""
+    if regime.gate_kind == "constant":
+        return np.asarray(regime.gate_value, float)
+    if regime.gate_kind == "sigmoid" and not np.any(regime.W) and not np.any(regime.U):
+        return 1.0 / (1.0 + np.exp(-np.asarray(regime.b, float)))
+    return None
+
+
+def chain_tier(regime) -> str:
+    """How Theorem 2 is decided: "linear" (gate constant), "input-gated" (gate reads x only) or
+    "state-dependent" (gate reads h)."""
+    if constant_gate_values(regime) is not None:
+        return LINEAR
+    return STATE_DEPENDENT if regime.gate_depends_on_state else INPUT_GATED
 
 
 def linear_transition(regime) -> np.ndarray | None:
-    """M of the linear chain h_t = M h_{t−1} + η_t (constant gate only), else None."""
-    if regime.gate_kind != "constant":
+    """M of the linear chain h_t = M h_{t−1} + η_t (gate independent of x and h), else None."""
+    g = constant_gate_values(regime)
+    if g is None:
         return None
-    G = np.diag(regime.gate_value)
+    G = np.diag(g)
     if regime.form == "gated":
         return G @ regime.A
     return np.eye(regime.d) - G @ (np.eye(regime.d) - regime.A)
@@ -38,8 +61,57 @@ def linear_transition(regime) -> np.ndarray | None:
 
 def innovation_covariance(regime) -> np.ndarray:
     """Cov(η_t) = diag(g) B Bᵀ diag(g) s² + Q (inputs have covariance s² I for both laws)."""
-    G = np.diag(regime.gate_value)
-    return regime.input_scale ** 2 * G @ regime.B @ regime.B.T @ G + regime.noise_cov
+    G = np.diag(constant_gate_values(regime))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return regime.input_scale ** 2 * G @ regime.B @ regime.B.T @ G + regime.noise_cov
+
+
+def spectral_radius_certificate(M: np.ndarray) -> tuple[str, float, str]:
+    """Decide ρ(M) < 1 for a given float64 matrix, exactly where float64 can.
+
+    Returns (decision, ρ̂, how) with decision "below", "at-or-above" or "undecided":
+    * eigenvalues: ρ̂ from ``numpy.linalg.eigvals``; its error is bounded to first order by
+      64·ε·‖M‖_F times the condition number 1/|yᴴx| of the dominant eigenvalue (left and right
+      eigenvectors).  Outside that band the comparison with 1 is decided;
+    * otherwise a certificate by powers: ‖M^k‖₂ < 1/2 for some k = 2^j (repeated squaring,
+      j ≤ 62) proves ρ(M) ≤ ‖M^k‖^(1/k) < 1; |tr M^k|/d ≥ 1 or |det M| ≥ 1 proves ρ(M) ≥ 1
+      (|tr M^k| ≤ d·ρ^k and |det M| ≤ ρ^d) — exact for M = I and its relatives;
+    * else undecided.
+    """
+    M = np.asarray(M, float)
+    d = M.shape[0]
+    eps = float(np.finfo(float).eps)
+    if not np.all(np.isfinite(M)):
+        return "undecided", float("nan"), "the transition matrix is not finite"
+    import scipy.linalg
+
+    vals, left, right = scipy.linalg.eig(M, left=True, right=True)
+    mags = np.abs(vals)
+    rho = float(mags.max())
+    top = mags >= rho * (1.0 - 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.abs(np.sum(np.conj(left) * right, axis=0)) / (np.linalg.norm(left, axis=0)
+                                                                * np.linalg.norm(right, axis=0))
+        cond = float(np.max(np.where(top, 1.0 / s, 0.0)))
+    err = 64.0 * eps * float(np.linalg.norm(M)) * cond
+    if math.isfinite(err):
+        if rho + err < 1.0:
+            return "below", rho, f"ρ(M) = {rho:.17g} ± {err:.2g} (eigenvalue condition {cond:.3g})"
+        if rho - err > 1.0:
+            return "at-or-above", rho, f"ρ(M) = {rho:.17g} ± {err:.2g} (eigenvalue condition {cond:.3g})"
+    if abs(np.linalg.det(M)) >= 1.0:
+        return "at-or-above", rho, f"|det M| = {abs(np.linalg.det(M)):.17g} ≥ 1, so ρ(M) ≥ 1"
+    P = M.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(1, 63):
+            P = P @ P
+            if not np.all(np.isfinite(P)):
+                break
+            if abs(np.trace(P)) / d >= 1.0:
+                return "at-or-above", rho, f"|tr M^(2^{j})|/d ≥ 1, so ρ(M) ≥ 1"
+            if np.linalg.norm(P, 2) < 0.5:
+                return "below", rho, f"‖M^(2^{j})‖₂ < 1/2, so ρ(M) < 1"
+    return "undecided", rho, f"ρ(M) = {rho:.17g} is within float64's error of 1"
 
 
 def exact_moments(regime, h0, steps: int):
