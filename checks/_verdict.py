@@ -56,6 +56,7 @@ HOLDS, VIOLATED, UNDECIDED = "holds", "violated", "undecided"
 MONTE_CARLO, EXACT, OBSERVATION = "monte-carlo", "exact", "observation"
 
 EPS = float(np.finfo(np.float64).eps)
+_BIG = float(np.finfo(np.float64).max)
 # Closed forms (eigenvalues, Lyapunov solves, water-filling, log-determinants) are accurate to a
 # modest multiple of machine precision times their condition; a statistic within EXACT_RTOL of its
 # bound, relative to the larger magnitude, is equal to it as far as float64 can tell.
@@ -216,6 +217,16 @@ def ratio_comparisons(a, b, bound, level: float, *, labels, claimed: str = "<=",
         common = dict(claimed=claimed, decides=bool(decides[j]), tolerance=tau)
         if not finite[j]:
             bad = int(np.sum(~(np.isfinite(a[:, j]) & np.isfinite(b[:, j]))))
+            # a overflowed to +inf on some path while b and the bound stayed finite: the true E[a] exceeds
+            # float64's largest number / n, so if bound·E[b] is below that the claim is violated.
+            overflow = (np.isposinf(a[:, j]).any() and not np.isnan(a[:, j]).any() and np.isfinite(b[:, j]).all()
+                        and math.isfinite(bnd) and abs(bnd) * float(np.abs(b[:, j]).mean()) < _BIG / n)
+            if overflow:
+                meta["note"] = (f"overflow on {bad} path(s): E[a] exceeds float64's range while the bound side "
+                                "stays finite — violated by observation")
+                out.append(Comparison(labels[j], math.inf, bnd, (math.inf, math.inf), VIOLATED, n, meta=meta,
+                                      method=OBSERVATION, z=math.inf, **common))
+                continue
             meta["note"] = f"non-finite samples on {bad} path(s) (overflow): not decided"
             out.append(Comparison(labels[j], stat, bnd, (math.nan, math.nan), UNDECIDED, n, meta=meta,
                                   method=OBSERVATION, **common))

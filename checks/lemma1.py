@@ -27,6 +27,7 @@ from theorems.model import safe_norm, simulate_traced
 
 from ._base import Check, Settings, Simulation
 from ._verdict import EPS, RESOLUTION_ULPS, ratio_comparisons
+from .theorem2 import lyapunov_json
 
 COUPLINGS = ("synchronous", "independent")
 
@@ -60,10 +61,17 @@ def _observe_distances(model, t, hs_prev, hs, x, w, g):
     return {"dist": safe_norm(hs[1:] - hs[0]), "scale": scale[0] + scale[1:]}
 
 
-def _resolved(prev_dist, prev_scale):
-    """A separation is resolved when it exceeds RESOLUTION_ULPS ulps of the magnitudes in its update
-    (or is exactly 0: merged copies stay merged).  Works for NumPy and JAX arrays."""
-    return (prev_dist == 0.0) | (prev_dist >= RESOLUTION_ULPS * EPS * prev_scale)
+def _resolved(prev_dist, dist, prev_scale, scale):
+    """Whether step t measures the dynamics, not rounding: both distances exceed RESOLUTION_ULPS ulps
+    of the magnitudes that entered their updates, the previous one also at step t's magnitudes (a
+    separation that step t's state swamps is lost to rounding there).  Pairs that had merged exactly
+    and stay merged are resolved (they are reported as merged).  Works for NumPy and JAX arrays."""
+    floor = RESOLUTION_ULPS * EPS
+    xp = jnp if isinstance(prev_dist, jax.Array) else np
+    # A step that overflowed is not a rounding question: the comparison reports the overflow itself.
+    finite_scale = xp.where(xp.isfinite(scale), scale, 0.0)
+    big = floor * xp.maximum(prev_scale, finite_scale)
+    return ((prev_dist == 0.0) & (dist == 0.0)) | ((prev_dist >= big) & (dist >= floor * finite_scale))
 
 
 class _Lemma1Base(Check):
@@ -122,7 +130,7 @@ class _Lemma1Base(Check):
             dist, rhs, scale = data[f"{coupling}.dist"], data.get(f"{coupling}.rhs"), data[f"{coupling}.scale"]
             num, den, bound = self._ratio(regime, dist, rhs)        # (n, steps, S) each
             with np.errstate(invalid="ignore"):
-                ok = _resolved(dist[:, :-1, :], scale[:, :-1, :]).all(axis=0)
+                ok = _resolved(dist[:, :-1, :], dist[:, 1:, :], scale[:, :-1, :], scale[:, 1:, :]).all(axis=0)
                 tol = RESOLUTION_ULPS * EPS * (scale[:, 1:, :] + abs(bound) * scale[:, :-1, :]
                                                + np.abs(num) + abs(bound) * np.abs(den)).mean(axis=0)
             # columns ordered by separation, then t
@@ -152,10 +160,15 @@ class _Lemma1Base(Check):
                            f"separation fell below float64 resolution ({RESOLUTION_ULPS} ulps of the magnitudes "
                            f"that entered the update)")
         steps, seps = _steps_and_seps(regime)
+        if regime.gate_depends_on_state and self.claim.kind != "corrected":
+            caveats.append("κ = ρ·L_G has units of 1/state: the hypothesis ρ·L_G < 1 and the bound change when "
+                           "the state is measured in other units (the corrected bound is dimensionless)")
+        lyap = lyapunov_json(regime, settings, steps)
         return {
             "rests_on": self.rests_on, "caveats": caveats, "steps": steps, "separations": list(seps),
             "statistic_name": self.statistic_name, **self._extra(regime, comps),
-            "plots": [_ratio_plot(regime, comps, data, corrected=self.claim.kind == "corrected")],
+            "lyapunov_exponent": lyap,
+            "plots": [_ratio_plot(regime, comps, data, corrected=self.claim.kind == "corrected", lyapunov=lyap)],
         }
 
     def _extra(self, regime, comps) -> dict:
@@ -192,7 +205,8 @@ class Lemma1Check(_Lemma1Base):
             h0_scale = 2.0 * float(np.linalg.norm(regime.h0)) + seps
             scale = jnp.concatenate([jnp.broadcast_to(h0_scale, (n, 1, seps.size)), obs["scale"]], axis=1)
             prev = jax.lax.stop_gradient(dist[:, :-1, :])
-            ok = _resolved(prev, jax.lax.stop_gradient(scale[:, :-1, :])).all(axis=0)
+            sc = jax.lax.stop_gradient(scale)
+            ok = _resolved(prev, jax.lax.stop_gradient(dist[:, 1:, :]), sc[:, :-1, :], sc[:, 1:, :]).all(axis=0)
             mean_prev = dist[:, :-1, :].mean(axis=0)
             ok = ok & (jax.lax.stop_gradient(mean_prev) > 0.0)
             ratio = dist[:, 1:, :].mean(axis=0) / jnp.where(ok, mean_prev, 1.0)
@@ -220,7 +234,9 @@ class Lemma1Check(_Lemma1Base):
 
 def tightest_kappa(comps) -> dict:
     """The smallest κ the measurements support: every κ below a deciding comparison's CI is refuted."""
-    sync = [c for c in comps if c.meta["coupling"] == "synchronous" and c.decides and math.isfinite(c.ci[0])]
+    # Only comparisons in the error-controlled family: with sample splitting, the selected one.
+    sync = [c for c in comps if c.meta["coupling"] == "synchronous" and c.decides and c.selected
+            and math.isfinite(c.ci[0])]
     worst_low = max((c.ci[0] for c in sync), default=math.nan)
     return {"smallest_supported_kappa": worst_low, "every_admissible_kappa_violated": bool(worst_low > 1.0)}
 
@@ -239,7 +255,7 @@ class Lemma1CorrectedCheck(_Lemma1Base):
         return dist[:, 1:, :], rhs, 1.0
 
 
-def _ratio_plot(regime, comps, data, corrected: bool) -> dict:
+def _ratio_plot(regime, comps, data, corrected: bool, lyapunov: dict | None = None) -> dict:
     """Figure spec: the measured ratio against t with its CI, κ, and the corrected bound."""
     steps, seps = _steps_and_seps(regime)
     series = []
@@ -270,6 +286,10 @@ def _ratio_plot(regime, comps, data, corrected: bool) -> dict:
         ylabel = "E‖Δ_t‖ / E[c_t‖Δ_{t−1}‖ + ‖w_t − w'_t‖] (dimensionless)"
     else:
         hlines = [{"y": K.kappa(regime), "label": f"paper κ = ρ·L_G = {K.kappa(regime):.3g}"}]
+        with np.errstate(over="ignore"):
+            rate = float(np.exp(lyapunov["estimate"])) if lyapunov else math.nan
+        if math.isfinite(rate):
+            hlines.append({"y": rate, "label": f"measured contraction rate exp(λ₁) = {rate:.3g} ({lyapunov['method']})"})
         ylabel = "E‖Δ_t‖ / E‖Δ_{t−1}‖ (dimensionless)"
     return {
         "title": f"{'Corrected Lemma 1' if corrected else 'Lemma 1'}: contraction ratio — {regime.name}",

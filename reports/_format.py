@@ -15,9 +15,10 @@ VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE")
 
 # What each verdict means, in the words of checks/_verdict.py (shown on every page).
 VERDICT_MEANING = {
-    "PASS": "every deciding comparison's confidence interval lies on the side of the bound the claim asserts",
-    "FAIL": "some comparison's confidence interval lies entirely on the violating side of the bound "
-            "(the chance of any false FAIL in the whole run is at most α)",
+    "PASS": "every deciding comparison holds on the side of the bound the claim asserts (statistically at "
+            "level α, or exactly where the row says exact)",
+    "FAIL": "a deciding comparison is violated: its interval lies entirely on the violating side of the bound "
+            "(the chance of any false FAIL in the whole run is at most α), or exactly where the row says exact",
     "INCONCLUSIVE": "neither: some interval still straddles the bound after the last sampling stage",
     "NOT_APPLICABLE": "the paper's hypotheses fail in this regime, or the claim's setting does not fit it; "
                       "the measurement is still reported where one was made",
@@ -124,10 +125,28 @@ def verdict_reason(row: dict) -> str:
         if details.get("reason"):
             text += f": {details['reason']}"
         return text
+    comps = [c for c in details.get("comparisons", []) or [] if isinstance(c, dict) and c.get("decides")]
+    alpha = (details.get("statistics") or {}).get("alpha")
+    at = f" at α = {alpha}" if alpha is not None else ""
     if verdict == "FAIL":
         rel = claimed_relation(row)
         claim_text = f" (claimed: statistic {rel} bound)" if rel else ""
-        return f"statistic {stat} vs bound {bound}{claim_text}; CI {ci} lies on the violating side"
+        rep = representative_comparison(row) or {}
+        method = rep.get("method")
+        if method == "exact":
+            return (f"exact: statistic {stat} vs bound {bound}{claim_text} is violated beyond the numerical "
+                    f"tolerance {num(rep.get('tolerance'))}")
+        if method == "observation":
+            return f"observed: {rep.get('note') or f'statistic {stat} vs bound {bound}'}{claim_text}"
+        return (f"statistic {stat} vs bound {bound}{claim_text}; CI {ci} lies on the violating side: "
+                f"significant{at} after correction")
+    if verdict == "PASS" and comps:
+        if all(c.get("method") == "exact" for c in comps):
+            return f"holds exactly at the {len(comps)} point(s) computed (closed form; statistic {stat}, bound {bound})"
+        detect = [as_float(c.get("detectable_violation")) for c in comps if c.get("method") == "monte-carlo"]
+        detect = [d for d in detect if d == d]
+        smallest = f"; violations larger than {num(max(detect))} would have been detected (≈50 % power)" if detect else ""
+        return f"no violation at the {len(comps)} deciding point(s) tested{at}{smallest}"
     return f"statistic {stat}, bound {bound}, CI {ci}"
 
 

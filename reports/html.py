@@ -253,9 +253,7 @@ def _card(row: dict, anchor: str, results: list[dict], ids: list[str], by_claim:
         "</div>",
     ]
     # The verdict, with what qualifies it right next to it.
-    why = f.VERDICT_MEANING.get(verdict, "")
-    if verdict != "PASS":
-        why = f.verdict_reason(row)
+    why = f.verdict_reason(row)
     out.append(f'<div class="verdict-line">{_badge(verdict, big=True)}<div class="why">{_e(why)}</div></div>')
     caveats = d.get("caveats") or []
     if caveats:

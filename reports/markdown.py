@@ -147,7 +147,7 @@ def _card(row: dict, anchor: str, results: list[dict], ids: list[str], by_claim:
         sub.append(f"paper {_md(section)}")
     if kind:
         sub.append(_md(_KIND.get(kind, kind)))
-    why = f.VERDICT_MEANING.get(verdict, "") if verdict == "PASS" else f.verdict_reason(row)
+    why = f.verdict_reason(row)
     out = [
         f'<a id="{anchor}"></a>',
         "",

@@ -101,3 +101,37 @@ def test_claims_true_by_construction_do_not_fail_over_many_seeds(tmp_path):
             fails += check.run(regime, settings).verdict == FAIL
     assert fails <= allowed_failures(seeds * len(regimes), alpha)
     assert fails == 0
+
+
+# --- the boundary cases of `ssmverify calibrate`, at small levels ------------------------------------
+
+from checks.calibrate import CASES, run_calibration  # noqa: E402
+
+
+def test_calibration_cases_have_the_shapes_they_claim():
+    from checks.calibrate import shape_statistics
+    shapes = {c.shape: shape_statistics(c, np.random.default_rng(5)) for c in CASES}
+    assert abs(shapes["symmetric"]["skewness"]) < 0.05
+    assert shapes["right-skewed"]["skewness"] > 1.0
+    assert shapes["left-skewed"]["skewness"] < -1.0
+    assert shapes["heavy-tailed"]["excess_kurtosis"] > 10.0
+
+
+def test_calibration_bound_is_the_exact_mean_ratio():
+    """The boundary r = E[m(x)] by quadrature against a large Monte Carlo mean (oracle: sampling)."""
+    rng = np.random.default_rng(6)
+    for case in CASES:
+        x = rng.standard_normal(2_000_000)
+        mc = case.m(x)
+        assert abs(mc.mean() - case.bound()) < 5 * mc.std() / np.sqrt(x.size)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", [1e-3, 1e-4])
+def test_false_fail_rate_stays_at_the_level_for_every_shape(level):
+    """Each case holds with equality: every FAIL is false.  Expected misses ≥ 30 per case (trials × level)."""
+    doc = run_calibration(0.01, level=level, n_paths=256, min_expected=30)
+    for case in doc["cases"]:
+        assert case["trials"] * level >= 30
+        assert case["misses"] <= int(stats.binom.ppf(0.999, case["trials"], level)), case
+        assert not case["significantly_above"]

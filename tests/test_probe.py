@@ -30,6 +30,7 @@ law = "gaussian"
 scale = 1.0
 [lemma1]
 steps = 8
+separations = [0.001, 1.0]  # near pairs: the search test below relies on the margin peaking inside the box
 """
 
 

@@ -84,8 +84,8 @@ class Regime:
         so default separations and radii defined from it follow the units of the state.
         """
         with np.errstate(over="ignore", invalid="ignore"):
-            innovation = math.sqrt(self.input_scale ** 2 * float(np.sum(self.B * self.B))
-                                   + float(np.trace(self.noise_cov)))
+            s2 = np.float64(self.input_scale) ** 2   # NumPy: overflow gives inf, not an exception
+            innovation = float(np.sqrt(s2 * np.sum(self.B * self.B) + np.trace(self.noise_cov)))
         if math.isfinite(innovation) and innovation > 0.0:
             return innovation
         h0 = float(np.linalg.norm(self.h0))
