@@ -28,6 +28,12 @@ Comparisons, one per horizon t:
   from two one-sided bounds: below, Jensen (φ_K concave: φ_K(P_e) − H ≥ E[w·(φ_K(err) − ent)],
   a mean with a t interval); above, φ_K(P_hi) − H_lo from intervals at level α_i/2
   (Bonferroni).  The two-sided coverage is ≥ 1 − α_i.
+
+Range.  A horizon whose conditional law overflowed float64, or whose states float64 cannot
+resolve (``theorems.fano.horizon_issue``), is not computed; a horizon where states or
+likelihoods overflowed gives non-finite per-sample terms.  Either way its comparisons are
+undecided, with a note saying which, and its reported P_e and H are NaN, never a number
+made from an overflow.
 """
 
 from __future__ import annotations
@@ -40,12 +46,12 @@ import numpy as np
 from estimators import mean_ci
 from theorems import Regime, simulate
 from theorems.fano import (FANO, FANO_CORRECTED, MAX_SEQUENCE_BITS, alphabet_bits, conditional_laws,
-                           decodable_steps, exact_posterior_reason, fano_phi, fano_steps, max_error, paper_bound,
-                           singular_step, strong_bound, weak_bound)
+                           decodable_steps, exact_posterior_reason, fano_phi, fano_steps, horizon_issue, max_error,
+                           paper_bound, singular_step, strong_bound, weak_bound)
 
 from ._base import Check, Settings, hypotheses_json, not_applicable
-from ._verdict import (CheckResult, Comparison, combine, interval_comparison, mean_comparison, representative,
-                       staged)
+from ._verdict import (UNDECIDED, CheckResult, Comparison, combine, interval_comparison, mean_bounds, mean_comparison,
+                       representative, staged)
 
 LN2 = math.log(2.0)
 _ROWS_TIMES_SEQUENCES = 1 << 21  # posterior block size (rows × sequences) held in memory at once
@@ -126,12 +132,22 @@ def posterior_terms(law, h: np.ndarray, idx: np.ndarray | None = None, inflate: 
         sq = (f[:, :, None] * f[:, None, :]).reshape(b - a, d * d)
         r = np.maximum(-(f @ lin.T + const[None, :] + sq @ quad.T), 0.0)   # r_k ≥ 0, (rows, K)
         ll = -0.5 * r - 0.5 * logdet[None, :]
-        norm = _lse(ll)
+        rows = np.arange(b - a)
+        # Normaliser and MAP error from the odds of the other sequences against the MAP one,
+        # o = Σ_{k≠MAP} p_k/p_MAP: log Z = ll_MAP + log1p(o) and P(error | h) = o/(1 + o).  Unlike
+        # 1 − max p, this keeps a tiny error (o ~ 1e-180, a sharp posterior) instead of rounding it
+        # to 0 while the entropy keeps it, which would make h_b(err) < ent on such samples.
+        # NaN likelihoods (overflow) stay NaN.
+        top_k = ll.argmax(axis=1)
+        top = ll[rows, top_k]
+        odds_terms = np.exp(ll - top[:, None])
+        odds_terms[rows, top_k] = 0.0
+        odds = odds_terms.sum(axis=1)
+        norm = top + np.log1p(odds)
         lp = ll - norm[:, None]                          # log posterior, nats
         p = np.exp(lp)
         ent[a:b] = -(p * lp).sum(axis=1) / LN2
-        err[a:b] = -np.expm1(lp.max(axis=1))
-        rows = np.arange(b - a)
+        err[a:b] = odds / (1.0 + odds)
         if idx is not None:
             nll[a:b] = -lp[rows, idx[a:b]] / LN2
         if inflate:
@@ -167,6 +183,17 @@ def _laws(regime: Regime):
     return _LAWS[key]
 
 
+def horizon_issues(regime: Regime) -> dict[int, str]:
+    """{t: why} for the horizons whose posterior cannot be computed in float64 (see ``horizon_issue``)."""
+    steps, laws, _ = _laws(regime)
+    issues = {}
+    for t in steps:
+        why = horizon_issue(laws[t - 1])
+        if why is not None:
+            issues[t] = why
+    return issues
+
+
 def setting_reason(regime: Regime) -> str | None:
     """Why the exact computation cannot be made in this regime (None: it can)."""
     reason = exact_posterior_reason(regime)
@@ -187,6 +214,7 @@ def _draw_terms(regime: Regime, settings: Settings, first: int, n: int) -> dict:
         if len(_CACHE) >= 8:
             _CACHE.pop(next(iter(_CACHE)))
         steps, laws, _ = _laws(regime)
+        issues = horizon_issues(regime)
         T = fano_steps(regime)
         model = regime.model()
         halves = ((model, "samples", first // 2, n // 2),
@@ -199,8 +227,13 @@ def _draw_terms(regime: Regime, settings: Settings, first: int, n: int) -> dict:
             _, obs = simulate(mdl, key, h0s, T, synchronous=True, observe=_observe, first_path=start)
             xs, hs = obs["x"], obs["h"]                          # (count, T, m), (count, T, d)
             for j, t in enumerate(steps):
-                terms = posterior_terms(laws[t - 1], hs[:, t - 1], sequence_index(xs[:, :t], regime.m),
-                                        inflate=INFLATE)
+                if t in issues:                                  # not computable: NaN terms, undecided later
+                    terms = {k: np.full(count, np.nan) for k in ("err", "ent", "nll", "weight", "pair_weight")}
+                else:
+                    # Overflow in states or likelihoods gives NaN/inf terms, which the comparisons report.
+                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                        terms = posterior_terms(laws[t - 1], hs[:, t - 1], sequence_index(xs[:, :t], regime.m),
+                                                inflate=INFLATE)
                 for k, src in (("err", "err"), ("ent", "ent"), ("nll", "nll"), ("w", "weight"),
                                ("pw", "pair_weight")):
                     cols[k][j].append(terms[src])
@@ -211,45 +244,81 @@ def _draw_terms(regime: Regime, settings: Settings, first: int, n: int) -> dict:
 # --- comparisons ---------------------------------------------------------------------------
 
 def _ci(x, level):
-    """Student-t interval of the mean at 1 − level (degenerate when the samples do not vary)."""
+    """Student-t interval of the mean at 1 − level, for the reported per-horizon table (not for decisions)."""
     return mean_ci(x, confidence=1.0 - level)
+
+
+def _bounds(x, level):
+    """(mean, lower, upper) of E[x], each end at error ``level`` (skew-robust; degenerate when x does not vary)."""
+    return mean_bounds(x, level)
 
 
 def strong_comparison(err, ent, w, m: int, t: int, level: float, *, label: str, decides: bool = True) -> Comparison:
     """φ_K(P_e) ≥ H with φ_K(p) = h_b(p) + p log₂(K − 1), K = 2^(m t), from weighted per-sample terms.
 
-    Statistic φ_K(P̂_e) − Ĥ (bits).  Interval, coverage ≥ 1 − level:
+    Statistic φ_K(P̂_e) − Ĥ (bits).  Each end of the interval has error ≤ level:
     lower end: φ_K is concave, so φ_K(P_e) − H ≥ E[φ_K(err) − ent] (Jensen), a mean
-    of per-sample terms: its t lower end at 1 − level (tail level/2);
-    upper end: φ_K(P_hi) − H_lo with P_hi, H_lo the ends of t intervals at
-    1 − level/2 (tails level/4 each), φ_K increasing on [0, 1 − 1/K] ∋ P_e.
+    of per-sample terms: its lower bound at error level;
+    upper end: φ_K(P_hi) − H_lo with P_hi, H_lo one-sided bounds at error level/2 each
+    (Bonferroni), φ_K increasing on [0, 1 − 1/K] ∋ P_e.  Bounds are skew-robust.
+    Numerical tolerance: relative to log₂ K = m·t bits, the scale of every entropy here.
     """
     p_max = max_error(m, t)
     P_hat, H_hat = float(np.mean(w * err)), float(np.mean(w * ent))
-    jensen = _ci(w * (fano_phi(err, m, t) - ent), level)
-    p_ci, h_ci = _ci(w * err, level / 2.0), _ci(w * ent, level / 2.0)
+    _, jensen_lo, _ = _bounds(w * (fano_phi(err, m, t) - ent), level)
+    _, _, p_hi = _bounds(w * err, level / 2.0)
+    _, h_lo, _ = _bounds(w * ent, level / 2.0)
     stat = fano_phi(min(max(P_hat, 0.0), p_max), m, t) - H_hat
-    lo = min(jensen.low, stat)
-    hi = max(fano_phi(min(max(p_ci.high, 0.0), p_max), m, t) - h_ci.low, stat)
+    lo = min(jensen_lo, stat)
+    hi = max(fano_phi(min(max(p_hi, 0.0), p_max), m, t) - h_lo, stat)
     meta = {"t": t, "form": "strong", "P_e": P_hat, "H_bits": H_hat, "phi_of_P_e_bits": stat + H_hat,
             "bound_at_H": float(strong_bound(H_hat, m, t)),
             "construction": "lower end: Jensen (mean of φ(err) − ent); upper end: φ(P_hi) − H_lo"}
-    return interval_comparison(label, stat, lo, hi, 0.0, ">=", err.size, decides=decides, meta=meta)
+    return interval_comparison(label, stat, lo, hi, 0.0, ">=", err.size, decides=decides, meta=meta,
+                               scale=float(m * t))
 
 
 def _linear_comparison(err, ent, w, divisor, level, *, label, form, decides, t):
-    """E[err] − (E[ent] − 1)/divisor ≥ 0 from the weighted per-sample terms (exact t interval)."""
+    """E[err] − (E[ent] − 1)/divisor ≥ 0 from the weighted per-sample terms (a mean: skew-robust bounds)."""
     diff = w * (err - ent / divisor) + 1.0 / divisor
-    comp = mean_comparison(diff, 0.0, level, label=label, claimed=">=", decides=decides)
+    comp = mean_comparison(diff, 0.0, level, label=label, claimed=">=", decides=decides, scale=1.0)
     P_hat, H_hat = float(np.mean(w * err)), float(np.mean(w * ent))
     meta = {"t": t, "form": form, "P_e": P_hat, "H_bits": H_hat, "bound_at_H": (H_hat - 1.0) / divisor}
     return dataclasses.replace(comp, meta=meta)
 
 
-def fano_comparisons(data: dict, steps: list[int], m: int, level: float, claim_id: str) -> list[Comparison]:
+def _undecided(label: str, n: int, t: int, form: str, note: str, decides: bool) -> Comparison:
+    nan = math.nan
+    return Comparison(label, nan, 0.0, (nan, nan), UNDECIDED, n, ">=", decides,
+                      {"t": t, "form": form, "P_e": nan, "H_bits": nan, "note": note})
+
+
+def nonfinite_note(data: dict, j: int, t: int) -> str | None:
+    """A note when some per-sample term at horizon index j is NaN or infinite (overflow), else None."""
+    cols = [data[k][:, j] for k in ("err", "ent", "w")]
+    bad = ~np.all([np.isfinite(c) for c in cols], axis=0)
+    if not bad.any():
+        return None
+    return (f"t={t}: {int(bad.sum())} of {bad.size} per-sample terms are not finite (the states h_t or their "
+            "likelihoods overflowed float64): undecided")
+
+
+def fano_comparisons(data: dict, steps: list[int], m: int, level: float, claim_id: str,
+                     issues: dict[int, str] | None = None) -> list[Comparison]:
+    """The comparisons of one claim at every horizon; a horizon with an issue (``horizon_issues``) or with
+    non-finite per-sample terms gets undecided comparisons that say why."""
     comps = []
+    issues = issues or {}
     for j, t in enumerate(steps):
         err, ent, w = data["err"][:, j], data["ent"][:, j], data["w"][:, j]
+        note = issues.get(t) or nonfinite_note(data, j, t)
+        if note is not None:
+            if claim_id == "fano":
+                comps.append(_undecided(f"t={t}: paper", err.size, t, "paper", note, True))
+            else:
+                comps.append(_undecided(f"t={t}: weak", err.size, t, "weak", note, False))
+                comps.append(_undecided(f"t={t}: strong", err.size, t, "strong", note, True))
+            continue
         if claim_id == "fano":
             comps.append(_linear_comparison(err, ent, w, m, level, label=f"t={t}: paper", form="paper",
                                             decides=True, t=t))
@@ -274,13 +343,14 @@ class _FanoBase(Check):
         if reason is not None:
             return not_applicable(claim, regime, reason)
         steps, _, _ = _laws(regime)
+        issues = horizon_issues(regime)
         m = alphabet_bits(regime)
 
         def draw(first, n):
             return _draw_terms(regime, settings, first, n)
 
         def decide(data):
-            return fano_comparisons(data, steps, m, settings.level, claim.id)
+            return fano_comparisons(data, steps, m, settings.level, claim.id, issues)
 
         comps, data, n, used = staged(draw, decide, SAMPLES_PER_PATH * settings.paths, settings.max_stages)
         verdict = combine(comps)
@@ -289,7 +359,9 @@ class _FanoBase(Check):
         informative = [c for c in comps if c.meta.get("P_e", 0.0) > TRIVIAL_ERROR]
         rep = representative(informative if verdict == "PASS" and informative else comps, verdict)
         table = self._table(data, steps, m, settings.level)
-        caveats = []
+        caveats = list(issues.values())
+        caveats += [note for j, t in enumerate(steps) if t not in issues
+                    for note in [nonfinite_note(data, j, t)] if note is not None]
         T = fano_steps(regime)
         if len(steps) < T:
             caveats.append(f"horizons t > {max(steps)} are not evaluated: 2^(m·t) sequences exceed the "
@@ -330,12 +402,20 @@ class _FanoBase(Check):
         for j, t in enumerate(steps):
             w = data["w"][:, j]
             err, ent, nll = w * data["err"][:, j], w * data["ent"][:, j], data["pw"][:, j] * data["nll"][:, j]
-            p_ci, h_ci, plain = _ci(err, level), _ci(ent, level), _ci(nll, level)
+            if not (np.all(np.isfinite(err)) and np.all(np.isfinite(ent))):
+                nan = math.nan      # overflowed or not computable: reported as NaN, not as a number
+                rows.append({"t": t, "sequences": 2 ** (m * t), "P_e": nan, "P_e_ci": [nan, nan], "H_bits": nan,
+                             "H_ci": [nan, nan], "H_bits_plain": nan, "H_plain_ci": [nan, nan], "paper_bound": nan,
+                             "weak_bound": nan, "strong_bound": nan, "max_entropy_bits": m * t})
+                continue
+            plain = _ci(nll, level) if np.all(np.isfinite(nll)) else None
+            p_ci, h_ci = _ci(err, level), _ci(ent, level)
             rows.append({
                 "t": t, "sequences": 2 ** (m * t),
                 "P_e": p_ci.estimate, "P_e_ci": [p_ci.low, p_ci.high],
                 "H_bits": h_ci.estimate, "H_ci": [h_ci.low, h_ci.high],
-                "H_bits_plain": plain.estimate, "H_plain_ci": [plain.low, plain.high],
+                "H_bits_plain": plain.estimate if plain else math.nan,
+                "H_plain_ci": [plain.low, plain.high] if plain else [math.nan, math.nan],
                 "paper_bound": float(paper_bound(h_ci.estimate, m)),
                 "weak_bound": float(weak_bound(h_ci.estimate, m, t)),
                 "strong_bound": float(strong_bound(h_ci.estimate, m, t)),

@@ -10,8 +10,10 @@ Compressors and how each rate is defined:
   coordinate), so they enter ``theorem1`` only;
 * noisy gates ĥ = g ⊙ h + N(0, σ² I) on the kept coordinates, and the
   water-filling test channel: I(h; ĥ) and I(ĥ; x) in closed form (``rd-converse``);
-* uniform scalar quantisers ĥ_j = Δ_j·round(h_j/Δ_j), Δ_j = c·√Σ_jj, with midpoint
-  reproduction: deterministic, so I(h; ĥ) = H(ĥ), estimated from samples of the
+* uniform scalar quantisers ĥ_j = μ_j + Δ_j·round((h_j − μ_j)/Δ_j), Δ_j = c·√Σ_jj, on a grid
+  centred at the known mean μ = E h_t, with midpoint reproduction (centring keeps the
+  cell indices small and the draws exact however large μ is): deterministic, so
+  I(h; ĥ) = H(ĥ), estimated from samples of the
   exact law with the Miller–Madow correction and a delta-method interval
   (mean of the per-sample terms −log₂ p̂(ĥ_i)).  For ``theorem1`` I(ĥ; x) = I(ĥ; s)
   is replaced by the lower bound H(ĥ) − Σ_j H(ĥ_j | s) (subadditivity; exact when the
@@ -42,6 +44,14 @@ add.  For each slope β = 1/(2θ) (θ the water level):
   with its supremum over every real reproduction certified on a fine grid, then
   gives R(D(θ)) ≥ L_β(D(θ) + shift).
 Both are deterministic inequalities; nothing is tuned.
+
+Range.  Every number here is computed in float64 from the exact law of h_t.  Where that
+law is not representable (a growing chain at a long horizon, parameters near 1e308) or
+its distortions would overflow, the row is INCONCLUSIVE with a note saying which
+(``theorems.rate_distortion.source_range_note``) and the source's moments are reported
+as they came out (inf/NaN included); no comparison is made.  A comparison whose own
+closed-form value or bound is not finite (outside a genuine ∞ such as the information of a
+noiseless gate) is undecided, with a note, never decided on an overflowed number.
 """
 
 from __future__ import annotations
@@ -55,11 +65,11 @@ import estimators
 from theorems import Regime
 from theorems.rate_distortion import (RD_CONVERSE, RD_CURVE, THEOREM1, GaussianSource, discrete_lower_line,
                                       discretise, evaluate_linear, gaussian_source, linear_compressors,
-                                      optimal_channel, source_reason)
+                                      optimal_channel, source_range_note, source_reason, SOURCE_FLOOR)
 
 from ._base import Check, Settings, hypotheses_json, not_applicable
-from ._verdict import (HOLDS, RTOL, VIOLATED, CheckResult, combine, exact_comparison, interval_comparison,
-                       representative, staged)
+from ._verdict import (HOLDS, INCONCLUSIVE, RTOL, UNDECIDED, VIOLATED, CheckResult, Comparison, combine,
+                       exact_comparison, interval_comparison, representative, staged)
 
 LN2 = math.log(2.0)
 NOISE_LEVELS = (0.1, 1.0)                 # σ² of the noisy gates, × mean per-coordinate variance
@@ -99,7 +109,8 @@ def blahut_arimoto_band(regime: Regime) -> dict:
         return _BA[key]
     src = source_of(regime)
     lam_all = np.clip(np.linalg.eigvalsh(src.cov)[::-1], 0.0, None)
-    positive = lam_all[lam_all > 1e-12 * max(lam_all[0], 1e-300)]
+    # Components below 1e-12·λ_max, or below SOURCE_FLOOR (whose cells would be subnormal), are left out.
+    positive = lam_all[(lam_all > 1e-12 * lam_all[0]) & (lam_all >= SOURCE_FLOOR)]
     lams = positive[:MAX_BA_COMPONENTS]
     projected = lams.size < positive.size
     discs = [discretise(float(l), BA_PER_SD, BA_HALF_WIDTH) for l in lams]
@@ -151,11 +162,16 @@ def _sqrt_psd(S):
 
 
 def draw_source(src: GaussianSource, rng: np.random.Generator, n: int) -> dict:
-    """n draws of h_t = μ + s + n from the exact law, keeping the input-driven part s."""
+    """n draws of h_t = μ + s + n from the exact law, keeping the input-driven part s and h_t − μ = s + n.
+
+    ``hc`` = s + n is what the quantisers read: formed before μ is added, it keeps every
+    digit of the fluctuation even when |μ| dwarfs it.
+    """
     d = src.d
     s = rng.standard_normal((n, d)) @ _sqrt_psd(src.signal_cov).T
     w = rng.standard_normal((n, d)) @ _sqrt_psd(src.noise_cov).T
-    return {"h": src.mean + s + w, "s": s}
+    hc = s + w
+    return {"h": src.mean + hc, "s": s, "hc": hc}
 
 
 def quantiser_steps(src: GaussianSource) -> list[float]:
@@ -197,17 +213,24 @@ def _cell_entropy_given(mean: np.ndarray, sd: float, step: float) -> np.ndarray:
 
 
 def quantiser_terms(src: GaussianSource, data: dict, c: float, with_inputs: bool) -> dict:
-    steps = c * np.sqrt(np.clip(np.diag(src.cov), 1e-300, None))
-    cells = np.round(data["h"] / steps).astype(np.int64)
+    """Per-sample terms of the quantiser ĥ_j = μ_j + Δ_j·round((h_j − μ_j)/Δ_j), Δ_j = c·√Σ_jj.
+
+    A coordinate with Σ_jj = 0 is the constant μ_j (h_j − μ_j = 0, cell 0 for any step); it gets Δ_j = c.
+    """
+    sd = np.sqrt(np.clip(np.diag(src.cov), 0.0, None))
+    steps = c * np.where(sd > 0.0, sd, 1.0)
+    hc = data["hc"] if "hc" in data else data["h"] - src.mean
+    cells = np.round(hc / steps).astype(np.int64)
     recon = cells * steps
-    dist = np.sum((data["h"] - recon) ** 2, axis=1)
+    dist = np.sum((hc - recon) ** 2, axis=1)
     h_terms, mm, occupied = entropy_terms(cells)
     out = {"rate_terms": h_terms, "mm": mm, "dist": dist, "steps": steps, "occupied": occupied}
     if with_inputs:
         sd_n = np.sqrt(np.clip(np.diag(src.noise_cov), 0.0, None))
         cond = np.zeros(cells.shape[0])
         for j in range(src.d):
-            cond += _cell_entropy_given(src.mean[j] + data["s"][:, j], float(sd_n[j]), float(steps[j]))
+            # h_j − μ_j given the input part s is N(s_j, Σn_jj): the cells are those of the centred grid.
+            cond += _cell_entropy_given(data["s"][:, j], float(sd_n[j]), float(steps[j]))
         out["info_terms"] = h_terms - cond
         out["noise_diagonal"] = bool(np.allclose(src.noise_cov, np.diag(np.diag(src.noise_cov)), rtol=0, atol=1e-14))
     return out
@@ -264,18 +287,59 @@ def _rd_plot(regime, src, rows, rate_key, title, ylabel, extra_hlines=(), note="
 
 
 def _source_json(src: GaussianSource) -> dict:
+    """The source's moments as computed (inf/NaN kept); eigenvalues and I(h; x) only where they are defined."""
+    in_range = source_range_note(src) is None
+    with np.errstate(over="ignore", invalid="ignore"):
+        trace = float(np.trace(src.cov))
     return {"t": src.t, "horizon": src.horizon, "mean": src.mean.tolist(), "cov": src.cov.tolist(),
             "signal_cov": src.signal_cov.tolist(), "noise_cov": src.noise_cov.tolist(),
-            "trace": float(np.trace(src.cov)), "eigenvalues": np.linalg.eigvalsh(src.cov)[::-1].tolist(),
-            "I_state_inputs_bits": src.info_state_inputs()}
+            "trace": trace,
+            "eigenvalues": (np.linalg.eigvalsh(src.cov)[::-1].tolist() if in_range else [math.nan] * src.d),
+            "I_state_inputs_bits": src.info_state_inputs() if in_range else math.nan}
+
+
+def closed_comparison(label: str, value: float, bound: float, claimed: str, meta: dict, *,
+                      infinity_is_exact: bool = False) -> Comparison:
+    """An exact comparison, undecided (with a note) when its value or bound is NaN or an overflowed ∞.
+
+    ``infinity_is_exact``: an ∞ here is a mathematical value, not an overflow (rates: I(h; ĥ) = ∞
+    for a deterministic dependence, R(0) = ∞); it is then compared like any number.
+    """
+    value, bound = float(value), float(bound)
+    if not (math.isnan(value) or math.isnan(bound)) and (
+            infinity_is_exact or (math.isfinite(value) and math.isfinite(bound))):
+        return exact_comparison(label, value, bound, claimed, meta=meta)
+    return Comparison(label, value, bound, (value, value), UNDECIDED, 0, claimed, True,
+                      {"closed_form": True, **meta,
+                       "note": "closed form not finite (float64 overflow or NaN): undecided"})
 
 
 class _RDBase(Check):
     def _na(self, regime):
+        """The row when nothing can be computed: NOT_APPLICABLE (setting) or INCONCLUSIVE (float64 range)."""
         reason = source_reason(regime)
-        if reason is None:
+        if reason is not None:
+            return not_applicable(self.claim, regime, reason)
+        src = source_of(regime)
+        note = source_range_note(src)
+        if note is None:
             return None
-        return not_applicable(self.claim, regime, reason)
+        nan = math.nan
+        details = {
+            "reason": note,
+            "hypotheses": hypotheses_json(self.claim, regime),
+            "caveats": [note],
+            "units": "rates in bits; distortions in state units² (total over coordinates)",
+            "source": _source_json(src), "representative": None, "comparisons": [], "plots": [],
+        }
+        return CheckResult(regime=regime.name, claim=self.claim.id, verdict=INCONCLUSIVE,
+                           hypotheses_hold=self.claim.hypotheses_hold(regime), statistic=nan, bound=nan,
+                           ci=(nan, nan), n_samples=0, details=details)
+
+    @staticmethod
+    def _computable(regime) -> bool:
+        """The closed forms can be evaluated here (for planning the comparison family)."""
+        return source_reason(regime) is None and source_range_note(source_of(regime)) is None
 
     def _draw(self, regime, settings, src, first, n) -> dict:
         """Samples first..first+n−1 of the source (and its input part), on this claim's stream."""
@@ -306,10 +370,10 @@ class RDConverseCheck(_RDBase):
         return [evaluate_linear(src, c) for c in comps]
 
     def planned_comparisons(self, regime, settings):
-        if source_reason(regime) is not None:
+        if not self._computable(regime):
             return 0
-        src = source_of(regime)
-        return len(self._linear(regime, src)) + len(quantiser_steps(src))
+        # Only statistical comparisons need a share of α: the linear compressors are closed forms.
+        return len(quantiser_steps(source_of(regime)))
 
     def run(self, regime: Regime, settings: Settings) -> CheckResult:
         na = self._na(regime)
@@ -321,9 +385,9 @@ class RDConverseCheck(_RDBase):
         for row in linear:
             bound = estimators.rate_distortion_gaussian(src.cov, row["distortion"], base=2).value
             row["R_of_D_bits"] = bound
-            exact.append(exact_comparison(row["name"], row["rate_bits"], bound, ">=",
-                                          meta={"family": row["family"], "dims": row["dims"],
-                                                "distortion": row["distortion"]}))
+            exact.append(closed_comparison(row["name"], row["rate_bits"], bound, ">=",
+                                           meta={"family": row["family"], "dims": row["dims"],
+                                                 "distortion": row["distortion"]}, infinity_is_exact=True))
         cs = quantiser_steps(src)
 
         def draw(first, n):
@@ -389,9 +453,9 @@ class Theorem1Check(_RDBase):
     claim = THEOREM1
 
     def planned_comparisons(self, regime, settings):
-        if source_reason(regime) is not None:
+        if not self._computable(regime):
             return 0
-        return len(linear_compressors(regime, source_of(regime)))
+        return 0  # every deciding comparison is a closed form (the quantisers are reported, not deciding)
 
     def run(self, regime: Regime, settings: Settings) -> CheckResult:
         na = self._na(regime)
@@ -414,10 +478,10 @@ class Theorem1Check(_RDBase):
             r["excess"] = r["distortion"] - bound
             r["violates"] = exact_comparison("", r["distortion"], bound, "<=").decision == VIOLATED
             r["violates_with_mmse_decoder"] = exact_comparison("", r["distortion_mmse"], bound, "<=").decision == VIOLATED
-            exact.append(exact_comparison(r["name"], r["distortion"], bound, "<=",
-                                          meta={"family": r["family"], "dims": r["dims"],
-                                                "I_min_bits": r["info_inputs_bits"],
-                                                "distortion_mmse": r["distortion_mmse"]}))
+            exact.append(closed_comparison(r["name"], r["distortion"], bound, "<=",
+                                           meta={"family": r["family"], "dims": r["dims"],
+                                                 "I_min_bits": r["info_inputs_bits"],
+                                                 "distortion_mmse": r["distortion_mmse"]}))
         cs = quantiser_steps(src)
 
         def draw(first, n):
@@ -505,7 +569,7 @@ class RDCurveCheck(_RDBase):
     claim = RD_CURVE
 
     def planned_comparisons(self, regime, settings):
-        return 0 if source_reason(regime) is not None else 2 * len(BA_THETAS)
+        return 0  # Blahut–Arimoto's band is computed, not sampled: no share of α is needed
 
     def run(self, regime: Regime, settings: Settings) -> CheckResult:
         na = self._na(regime)
@@ -516,10 +580,11 @@ class RDCurveCheck(_RDBase):
         comps = []
         for p in band["points"]:
             up, low = p["upper_side"], p["lower_side"]
-            comps.append(exact_comparison(f"θ={p['theta']:.4g}: R(D_BA + ε) ≤ R_BA", up["R_analytic_bits"],
-                                          up["bound_bits"], "<=", meta={"D": up["D"], "side": "upper"}))
-            comps.append(exact_comparison(f"θ={p['theta']:.4g}: R(D_θ) ≥ L_BA(D_θ + shift)", low["R_analytic_bits"],
-                                          low["bound_bits"], ">=", meta={"D": low["D"], "side": "lower"}))
+            comps.append(closed_comparison(f"θ={p['theta']:.4g}: R(D_BA + ε) ≤ R_BA", up["R_analytic_bits"],
+                                           up["bound_bits"], "<=", meta={"D": up["D"], "side": "upper"}))
+            comps.append(closed_comparison(f"θ={p['theta']:.4g}: R(D_θ) ≥ L_BA(D_θ + shift)",
+                                           low["R_analytic_bits"], low["bound_bits"], ">=",
+                                           meta={"D": low["D"], "side": "lower"}))
         verdict = combine(comps)
         caveats = ["BA runs a fixed number of iterations; its rate and dual bound are valid at any iteration, "
                    "so an unconverged run only widens the band"]
@@ -527,7 +592,8 @@ class RDCurveCheck(_RDBase):
             caveats.append(f"the source has {len(band['all_eigenvalues'])} components; the curve is checked on its top "
                            f"{len(band['eigenvalues'])} eigen-components (a projection)")
         if len(band["eigenvalues"]) < src.d and not band["projected"]:
-            caveats.append("components with zero variance are left out (they cost no rate)")
+            caveats.append("components with zero or negligible variance (below 1e-12 of the largest, or below "
+                           f"{SOURCE_FLOOR:g}) are left out")
         details = {
             "hypotheses": hypotheses_json(self.claim, regime),
             "rests_on": ("Blahut–Arimoto on a centroid discretisation in the eigenbasis (product grid, exact "

@@ -117,6 +117,14 @@ def stationary_covariance(M, S) -> np.ndarray:
     the spectral radius of ``M`` is below 1; otherwise a ``ValueError`` naming
     the spectral radius is raised.  Returns an (n, n) array (also for scalar
     inputs), solved by ``scipy.linalg.solve_discrete_lyapunov``.
+
+    Range.  Non-finite ``M`` or ``S`` raise ``ValueError``.  Finite input of
+    any magnitude is accepted: an ``M`` with entries beyond 2^500 (whose
+    Kronecker system would overflow) is first balanced by a diagonal
+    similarity of powers of two, T⁻¹MT (Sigma = T Sigma_B T), and ``S`` is
+    scaled by a power of two (Sigma is linear in S); both are exact.  Entries
+    of Sigma beyond float64's range are returned as ``inf``, never as a finite
+    number.  If M stays too badly scaled after balancing, ``ValueError`` says so.
     """
     m = real_array("M", M, ndim=(0, 2))
     if m.ndim == 0:
@@ -130,5 +138,27 @@ def stationary_covariance(M, S) -> np.ndarray:
             f"M has spectral radius {radius:.6g} >= 1: the recursion Sigma = M Sigma M^T + S "
             "has no stationary covariance"
         )
-    sigma = linalg.solve_discrete_lyapunov(m, s)
-    return 0.5 * (sigma + sigma.T)
+    exps = None
+    if float(np.max(np.abs(m))) > 2.0 ** 500:
+        # Sigma = T Sigma_B T with Sigma_B the solution for B = T⁻¹ M T and S_B = T⁻¹ S T⁻¹, T = diag(2^k).
+        with np.errstate(invalid="ignore"):   # scipy casts its (unused) permutation with a NaN inside
+            _, (t, _) = linalg.matrix_balance(m, permute=False, separate=True)
+        exps = np.frexp(t)[1] - 1                                  # t = 2^exps exactly
+        m = np.ldexp(m, exps[None, :] - exps[:, None])
+        with np.errstate(over="ignore", under="ignore"):
+            s = np.ldexp(s, -(exps[:, None] + exps[None, :]))
+        if not (float(np.max(np.abs(m))) <= 2.0 ** 500 and np.all(np.isfinite(s))):
+            raise ValueError("M is too badly scaled for a Lyapunov solve in float64 (entries beyond 2^500 "
+                             "remain after diagonal balancing): the stationary covariance cannot be computed")
+    # Sigma is linear in S: solve for S / 4^e (exact) and scale back, so an S near the float64 maximum
+    # does not overflow inside the solver; entries of Sigma beyond float64's range come back as inf.
+    top = float(np.max(np.abs(s)))
+    e = math.frexp(math.sqrt(top))[1] if top > 2.0 ** 800 or 0.0 < top < 2.0 ** -800 else 0
+    sigma = linalg.solve_discrete_lyapunov(m, np.ldexp(s, -2 * e) if e else s)
+    sigma = 0.5 * sigma + 0.5 * sigma.T
+    with np.errstate(over="ignore"):
+        if e:
+            sigma = np.ldexp(sigma, 2 * e)
+        if exps is not None:
+            sigma = np.ldexp(sigma, exps[:, None] + exps[None, :])
+    return sigma

@@ -94,7 +94,7 @@ def covariance(name: str, cov, *, dim: int | None = None) -> tuple[np.ndarray, n
     asym = float(np.max(np.abs(c - c.T)))
     if asym > SYMMETRY_RTOL * scale:
         raise ValueError(f"{name} must be symmetric (max |C - C^T| = {asym:.3g}, largest entry {scale:.3g})")
-    c = 0.5 * (c + c.T)
+    c = 0.5 * c + 0.5 * c.T  # halve first: entries near the float64 maximum must not overflow to inf
     eig = np.linalg.eigvalsh(c)
     if eig[0] < -PSD_RTOL * max(scale, np.finfo(float).tiny):
         raise ValueError(f"{name} must be positive semidefinite (smallest eigenvalue {eig[0]:.3g})")

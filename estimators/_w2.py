@@ -4,6 +4,16 @@ Distances are in the units of the variables (not squared).  No optimal-
 transport library is used: the Gaussian case is the Bures formula, the 1-D
 empirical case is the quantile coupling, and the multivariate empirical case
 with equal sample sizes is an assignment problem.
+
+Range.  Non-finite input (inf or NaN anywhere) is refused with a ``ValueError``
+naming the argument: the distance between laws of which a sample or a moment
+overflowed is undefined, and the caller has to say so (e.g. "states
+overflowed"), not receive a number.  Finite input of any magnitude is
+accepted: W2 is homogeneous (W2 of the laws of cX and cY is c·W2), so inputs
+whose squares would over- or underflow are rescaled by a power of two, which
+is exact, and the distance is scaled back.  A distance beyond float64's range
+comes back as ``inf`` (it is larger than any finite number), never as a
+wrong finite value.
 """
 
 from __future__ import annotations
@@ -24,6 +34,30 @@ __all__ = ["gaussian_w2", "empirical_w2", "EMPIRICAL_W2_MAX_N"]
 # number than it asked for without knowing; subsample explicitly instead.
 EMPIRICAL_W2_MAX_N = 3000
 
+# Inputs whose largest magnitude lies outside [2^-_SAFE_EXP, 2^_SAFE_EXP] are
+# rescaled by a power of two before squaring (inside, nothing is rescaled and the
+# results are bit-identical to the plain formulas).  2^400 squared is 2^800,
+# far from overflow even after summing d·n terms.
+_SAFE_EXP = 400
+
+
+def _exponent(*arrays) -> int:
+    """e such that the inputs divided by 2^e are O(1) when they need rescaling; 0 when they do not."""
+    top = max((float(np.max(np.abs(a))) if np.size(a) else 0.0) for a in arrays)
+    if top == 0.0 or 2.0 ** -_SAFE_EXP <= top <= 2.0 ** _SAFE_EXP:
+        return 0
+    return math.frexp(top)[1]
+
+
+def _scale_back(value: float, e: int) -> float:
+    """value · 2^e, inf when that exceeds float64's range (the true value does too)."""
+    if e == 0 or value == 0.0 or not math.isfinite(value):
+        return value
+    try:
+        return math.ldexp(value, e)
+    except OverflowError:
+        return math.inf
+
 
 def _psd_sqrt(c: np.ndarray) -> np.ndarray:
     """Symmetric square root of a PSD matrix via eigh; rounding negatives -> 0."""
@@ -39,7 +73,9 @@ def gaussian_w2(mean1, cov1, mean2, cov2) -> float:
     matrices; singular covariances are fine.  Both square roots are taken
     with ``eigh`` and clipped eigenvalues, which is stable for PSD input.
     Rounding can make W2^2 a tiny negative number when the laws coincide; it
-    is clipped to 0.
+    is clipped to 0.  Non-finite means or covariances raise ``ValueError``;
+    finite ones of any magnitude are rescaled (see the module docstring), and
+    a distance beyond float64's range is returned as ``inf``.
     """
     m1 = real_array("mean1", mean1, ndim=(0, 1)).reshape(-1)
     m2 = real_array("mean2", mean2, ndim=(0, 1)).reshape(-1)
@@ -47,11 +83,16 @@ def gaussian_w2(mean1, cov1, mean2, cov2) -> float:
         raise ValueError(f"mean2 must have the shape of mean1 {m1.shape}, got {m2.shape}")
     c1, _ = covariance("cov1", cov1, dim=m1.size)
     c2, _ = covariance("cov2", cov2, dim=m1.size)
+    # Homogeneity: means scale by 2^-e and covariances by 4^-e (exact), W2 by 2^-e.
+    e = _exponent(m1, m2, np.sqrt(np.max(np.abs(c1))), np.sqrt(np.max(np.abs(c2))))
+    if e:
+        m1, m2 = np.ldexp(m1, -e), np.ldexp(m2, -e)
+        c1, c2 = np.ldexp(c1, -2 * e), np.ldexp(c2, -2 * e)
     r1 = _psd_sqrt(c1)
     inner = r1 @ c2 @ r1
     cross = np.sqrt(np.clip(np.linalg.eigvalsh(0.5 * (inner + inner.T)), 0.0, None)).sum()
     w2sq = float(np.sum((m1 - m2) ** 2) + np.trace(c1) + np.trace(c2) - 2.0 * cross)
-    return math.sqrt(max(w2sq, 0.0))
+    return _scale_back(math.sqrt(max(w2sq, 0.0)), e)
 
 
 def _as_sample(name: str, a) -> np.ndarray:
@@ -96,13 +137,23 @@ def empirical_w2(x, y) -> float:
       squared Euclidean costs.  Unequal sizes, or n above
       ``EMPIRICAL_W2_MAX_N`` (3000), raise ``ValueError``: the assignment is
       O(n^3); subsample explicitly (with your own seed) if you need more.
+
+    Non-finite samples (inf or NaN, e.g. states that overflowed) raise
+    ``ValueError`` ("x contains non-finite values"): test ``np.isfinite``
+    first and report the overflow instead.  Finite samples of any magnitude
+    are accepted (rescaled exactly by a power of two); a distance beyond
+    float64's range is returned as ``inf``.
     """
     xa = _as_sample("x", x)
     ya = _as_sample("y", y)
     if xa.shape[1] != ya.shape[1]:
         raise ValueError(f"y must have the dimension of x ({xa.shape[1]}), got {ya.shape[1]}")
+    # Homogeneity: rescale by a power of two (exact) when the squared costs could over- or underflow.
+    e = _exponent(xa, ya)
+    if e:
+        xa, ya = np.ldexp(xa, -e), np.ldexp(ya, -e)
     if xa.shape[1] == 1:
-        return _w2_1d(xa[:, 0], ya[:, 0])
+        return _scale_back(_w2_1d(xa[:, 0], ya[:, 0]), e)
     if xa.shape[0] != ya.shape[0]:
         raise ValueError(
             f"y must have as many points as x in d > 1 ({xa.shape[0]}), got {ya.shape[0]}: "
@@ -115,4 +166,4 @@ def empirical_w2(x, y) -> float:
         )
     cost = cdist(xa, ya, metric="sqeuclidean")
     rows, cols = linear_sum_assignment(cost)
-    return math.sqrt(float(cost[rows, cols].mean()))
+    return _scale_back(math.sqrt(float(cost[rows, cols].mean())), e)

@@ -14,6 +14,9 @@ a new claim's figures need no change here. How it looks, for every figure:
 * on a linear axis, a few points far outside the bulk (e.g. one huge ratio at t = 1) no longer
   squash the rest: the axis keeps the bulk and the reference lines, and the points off it are
   drawn as triangles at its edge and counted in a note under the axes;
+* non-finite values (±inf from an overflow, NaN), and values whose axis ticks would overflow in
+  matplotlib (beyond ±1e300 on a linear axis, above 1e250 on a log axis), are not drawn and are
+  counted in a note under the axes; results.json keeps them;
 * a panel with more than four legend entries gets its legend beside the axes, not over the data;
 * long labels are wrapped; PNG and PDF carry no timestamps, so re-rendering gives the same bytes.
 """
@@ -59,6 +62,42 @@ def _arr(values) -> np.ndarray:
 
 def _positive_only(y: np.ndarray, log: bool) -> np.ndarray:
     return np.where(y > 0, y, np.nan) if log else y
+
+
+# matplotlib's limit and tick arithmetic overflows for values near the float64 maximum: beyond these
+# magnitudes (linear axis) or above this value (log axis, whose autoscale margins multiply) nothing is drawn.
+_LINEAR_MAX = 1e300
+_LOG_MAX = 1e250
+
+
+def _too_large(values: np.ndarray, log: bool) -> np.ndarray:
+    """Finite values matplotlib cannot place on this axis."""
+    return np.isfinite(values) & ((values > _LOG_MAX) if log else (np.abs(values) > _LINEAR_MAX))
+
+
+def _drawable(values: np.ndarray, log: bool = False) -> np.ndarray:
+    """The values with ±inf and those too large for the axis replaced by NaN: a gap in the drawing
+    (results.json keeps the numbers)."""
+    return np.where(np.isinf(values) | _too_large(values, log), np.nan, values)
+
+
+def _undrawn_note(panel: dict) -> str | None:
+    """A note counting the values that are not drawn (±inf, NaN, beyond the linear range); None if none."""
+    inf = nan = huge = 0
+    for s in panel.get("series", []):
+        for key in ("x", "y"):
+            log = panel.get(f"{key}scale") == "log"
+            v = _arr(s.get(key, []))
+            inf += int(np.isinf(v).sum())
+            nan += int(np.isnan(v).sum())
+            huge += int(_too_large(v, log).sum())
+    for h in panel.get("hlines", []):
+        huge += int(_too_large(np.array([as_float(h["y"])]), panel.get("yscale") == "log").sum())
+    parts = ([f"{inf} value{'s' if inf > 1 else ''} ±inf (overflow)"] if inf else []) + \
+            ([f"{nan} NaN"] if nan else []) + \
+            ([f"{huge} too large to draw (beyond {_LOG_MAX:g} on a log axis, ±{_LINEAR_MAX:g} on a linear one)"]
+             if huge else [])
+    return " and ".join(parts) + " in the data: not drawn" if parts else None
 
 
 def _legend_entries(panel: dict) -> int:
@@ -118,14 +157,15 @@ def _draw_panel(ax, panel: dict, legend_outside: bool) -> None:
     colours = _colour_groups(series)
     drawn = []  # (x, y, colour) of every series, for the off-scale markers
     for s, colour in zip(series, colours):
-        x, y = _arr(s["x"]), _positive_only(_arr(s["y"]), ylog)
+        x, y = _drawable(_arr(s["x"]), xlog), _positive_only(_drawable(_arr(s["y"]), ylog), ylog)
         style = s.get("style", "solid")
         if style == "points":
             yerr = None
             if "yerr_lo" in s:
-                lo, hi = _arr(s["yerr_lo"]), _arr(s["yerr_hi"])
-                yerr = np.vstack([np.clip(y - lo, 0, None), np.clip(hi - y, 0, None)])
-                yerr = np.where(np.isfinite(yerr), yerr, 0.0)
+                lo, hi = _drawable(_arr(s["yerr_lo"]), ylog), _drawable(_arr(s["yerr_hi"]), ylog)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    yerr = np.vstack([np.clip(y - lo, 0, None), np.clip(hi - y, 0, None)])
+                yerr = np.where(np.isfinite(yerr) & (ylog | (yerr <= _LINEAR_MAX)), yerr, 0.0)
             ax.errorbar(x, y, yerr=yerr, fmt=s.get("marker", "o"), ms=4, capsize=2, label=s["label"], color=colour)
             drawn.append((x, y, colour))
             continue
@@ -134,8 +174,8 @@ def _draw_panel(ax, panel: dict, legend_outside: bool) -> None:
                           drawstyle=drawstyle, label=s["label"], marker=s.get("marker"), ms=3, color=colour)
         drawn.append((x, y, line.get_color()))
         if "lo" in s and "hi" in s:
-            lo, hi = _arr(s["lo"]), _arr(s["hi"])
-            finite = np.isfinite(lo) & np.isfinite(hi)
+            lo, hi = _drawable(_arr(s["lo"]), ylog), _drawable(_arr(s["hi"]), ylog)
+            finite = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(x)
             if ylog:
                 finite &= lo > 0
             if finite.any():
@@ -143,19 +183,22 @@ def _draw_panel(ax, panel: dict, legend_outside: bool) -> None:
     refs = []
     for k, h in enumerate(panel.get("hlines", [])):
         y = as_float(h["y"])
-        if math.isfinite(y) and (not ylog or y > 0):
+        if math.isfinite(y) and (not ylog or y > 0) and not _too_large(np.array([y]), ylog).any():
             ax.axhline(y, color=_REFERENCE_COLOURS[k % 3], lw=2.0, ls=["-", "--", "-."][k % 3], label=h["label"],
                        zorder=1.5)
             refs.append(y)
     for v in panel.get("vlines", []):
         x = as_float(v["x"])
-        if math.isfinite(x):
+        if math.isfinite(x) and not _too_large(np.array([x]), xlog).any():
             ax.axvline(x, color="#777777", lw=1.0, ls=":", label=v.get("label"))
     if ylog:
         ax.set_yscale("log")
     if xlog:
         ax.set_xscale("log")
     notes = [panel["note"]] if panel.get("note") else []
+    missing = _undrawn_note(panel)
+    if missing:
+        notes.append(missing)
     if not ylog and drawn:
         limits = _robust_limits(np.concatenate([y for _, y, _ in drawn]), refs)
         if limits is not None:

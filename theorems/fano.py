@@ -45,7 +45,7 @@ from ._claim import Claim, Hypothesis
 __all__ = [
     "FANO", "FANO_CORRECTED", "MAX_SEQUENCE_BITS", "ConditionalLaw", "alphabet_bits", "fano_steps",
     "decodable_steps", "exact_posterior_reason", "conditional_laws", "paper_bound", "weak_bound",
-    "strong_bound", "fano_phi", "max_error",
+    "strong_bound", "fano_phi", "max_error", "horizon_issue", "RESOLUTION_RTOL",
 ]
 
 # Enumeration limit: at most 2^MAX_SEQUENCE_BITS input sequences per horizon t
@@ -55,6 +55,12 @@ MAX_SEQUENCE_BITS = 14
 # largest (or exactly zero) is treated as singular: the posterior would then
 # have point masses, which the Gaussian likelihoods cannot express.
 SINGULAR_RTOL = 1e-12
+# float64 resolves h_t at horizon t when its rounding, ~ eps·max_k ‖μ_k‖∞ (the states are as large as
+# the conditional means), stays below this fraction of the smallest conditional standard deviation:
+# the log-likelihoods are then right to ~1e-6 nats.  Otherwise the posterior computed from the rounded
+# states and means would be a number unrelated to the model (e.g. h_0 = 1e300: the inputs' and the
+# noise's contributions are lost entirely), and the horizon is left undecided.
+RESOLUTION_RTOL = 1e-6
 
 
 def alphabet_bits(regime) -> int:
@@ -146,27 +152,65 @@ def conditional_laws(regime, steps: int) -> list[ConditionalLaw]:
     covs = np.zeros((1, d, d))
     out = []
     S = symbols.shape[0]
-    for t in range(1, steps + 1):
-        # New sequence index = old index · S + code(x_t).
-        means = np.einsum("sij,kj->ksi", Ms, means) + cs[None]     # (K, S, d)
-        means = means.reshape(-1, d)
-        if shared_cov:
-            covs = Ms[:1] @ covs @ Ms[:1].transpose(0, 2, 1) + regime.noise_cov[None]
-        else:
-            covs = np.einsum("sij,kjl,sml->ksim", Ms, covs, Ms).reshape(-1, d, d) + regime.noise_cov[None]
-        covs = 0.5 * (covs + covs.transpose(0, 2, 1))
-        out.append(ConditionalLaw(t, means, covs))
-        assert means.shape[0] == S ** t
+    # Moments beyond float64's range are left as they come out (inf/NaN); horizon_issue flags them.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, steps + 1):
+            # New sequence index = old index · S + code(x_t).
+            means = np.einsum("sij,kj->ksi", Ms, means) + cs[None]     # (K, S, d)
+            means = means.reshape(-1, d)
+            if shared_cov:
+                covs = Ms[:1] @ covs @ Ms[:1].transpose(0, 2, 1) + regime.noise_cov[None]
+            else:
+                covs = np.einsum("sij,kjl,sml->ksim", Ms, covs, Ms).reshape(-1, d, d) + regime.noise_cov[None]
+            covs = 0.5 * covs + 0.5 * covs.transpose(0, 2, 1)   # halve first: no overflow near 1e308
+            out.append(ConditionalLaw(t, means, covs))
+            assert means.shape[0] == S ** t
     return out
 
 
+def _finite(law: ConditionalLaw) -> bool:
+    return bool(np.all(np.isfinite(law.means)) and np.all(np.isfinite(law.covs)))
+
+
 def singular_step(laws: list[ConditionalLaw]) -> int | None:
-    """The first t whose conditional covariance is singular (see SINGULAR_RTOL), else None."""
+    """The first t whose conditional covariance is singular (see SINGULAR_RTOL), else None.
+
+    Laws that overflowed (not finite) are not singular; :func:`horizon_issue` reports them.
+    """
     for law in laws:
+        if not _finite(law):
+            continue
         eig = np.linalg.eigvalsh(law.covs)
+        if not np.all(np.isfinite(eig)):      # a variance beyond float64's range: horizon_issue's case
+            continue
         top = eig[:, -1]
         if np.any(eig[:, 0] <= SINGULAR_RTOL * np.maximum(top, 0.0)) or np.any(top <= 0.0):
             return law.t
+    return None
+
+
+def horizon_issue(law: ConditionalLaw) -> str | None:
+    """Why the exact posterior at this horizon cannot be computed in float64 (None: it can).
+
+    * the law of h_t given x_{1:t} overflowed (means or covariances not finite);
+    * float64 does not resolve h_t: rounding ≈ eps·max‖μ_k‖∞ exceeds ``RESOLUTION_RTOL`` times
+      the smallest conditional standard deviation (see ``RESOLUTION_RTOL``).
+    """
+    t = law.t
+    if not _finite(law):
+        return (f"t={t}: the law of h_t given x_{{1:t}} overflowed float64 (inf/NaN in its mean or covariance); "
+                "the posterior cannot be computed: undecided")
+    eig = np.linalg.eigvalsh(law.covs)
+    if not np.all(np.isfinite(eig)):
+        return (f"t={t}: a variance of h_t given x_{{1:t}} exceeds float64's range (the covariance's largest "
+                "eigenvalue overflows); the posterior cannot be computed: undecided")
+    scale = float(np.max(np.abs(law.means)))
+    sd_min = math.sqrt(max(float(eig[:, 0].min()), 0.0))
+    rounding = np.finfo(float).eps * scale
+    if not rounding <= RESOLUTION_RTOL * sd_min:
+        return (f"t={t}: float64 does not resolve h_t: its rounding ≈ {rounding:.3g} (|μ| up to {scale:.3g}) exceeds "
+                f"{RESOLUTION_RTOL:g} × the smallest conditional sd {sd_min:.3g}, so the posterior would be computed "
+                "from rounding errors: undecided")
     return None
 
 

@@ -129,20 +129,37 @@ class Model:
 
 
 def psd_sqrt(Q: np.ndarray) -> np.ndarray:
-    """A symmetric square root of a positive semidefinite matrix (Q = L Lᵀ)."""
-    vals, vecs = np.linalg.eigh((Q + Q.T) / 2.0)
-    return (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+    """A symmetric square root of a positive semidefinite matrix (Q = L Lᵀ).
+
+    Valid for any finite Q: entries near float64's largest value (a noise variance
+    of 1e308, whose eigenvalues may exceed it) or its smallest are handled by
+    taking the root of Q/4^e and scaling it by 2^e (exact, since √ is homogeneous),
+    and the symmetrisation halves before it adds.  For entries within
+    [2^-800, 2^800] nothing is rescaled and the result is bit-identical to the
+    plain formula with (Q + Qᵀ)/2.
+    """
+    Q = np.asarray(Q, dtype=np.float64)
+    top = float(np.max(np.abs(Q), initial=0.0))
+    e = int(np.frexp(np.sqrt(top))[1]) if top > 2.0 ** 800 or 0.0 < top < 2.0 ** -800 else 0
+    Qs = np.ldexp(Q, -2 * e) if e else Q
+    vals, vecs = np.linalg.eigh(0.5 * Qs + 0.5 * Qs.T)
+    L = (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+    return np.ldexp(L, e) if e else L
 
 
 def safe_norm(x: jax.Array, axis=-1) -> jax.Array:
     """‖x‖₂ with a zero (not NaN) derivative at x = 0, where copies of the chain have merged exactly.
 
-    Values are bit-identical to ``jnp.linalg.norm``'s; the inner ``where`` keeps the
-    square root away from 0 so its NaN derivative never enters the gradient.
+    Values are bit-identical to ``jnp.linalg.norm``'s (√Σx², no rescaling: a sum
+    of squares that overflows gives inf, as there).  Non-finite input stays
+    non-finite: NaN gives NaN and ±inf gives inf, so a state that overflowed is
+    never reported as a distance of 0.  Only an exact zero of Σx² selects the
+    constant 0; the inner ``where`` keeps the square root away from 0 there, so
+    its infinite derivative never enters the gradient (which is 0 at x = 0).
     """
     sq = jnp.sum(x * x, axis=axis)
-    positive = sq > 0.0
-    return jnp.where(positive, jnp.sqrt(jnp.where(positive, sq, 1.0)), 0.0)
+    zero = sq == 0.0          # False for NaN: NaN propagates through the square root
+    return jnp.where(zero, 0.0, jnp.sqrt(jnp.where(zero, 1.0, sq)))
 
 
 def gate(model: Model, x: jax.Array, h: jax.Array) -> jax.Array:

@@ -50,15 +50,21 @@ import numpy as np
 from scipy import special
 
 from ._claim import Claim, Hypothesis
-from .theorem2 import innovation_covariance, linear_transition
+from .theorem2 import linear_transition
 
 __all__ = [
     "RD_CONVERSE", "THEOREM1", "RD_CURVE", "GaussianSource", "LinearCompressor", "gaussian_source",
     "source_reason", "linear_compressors", "evaluate_linear", "optimal_channel", "discretise",
-    "Discretisation", "STATIONARY_TOL", "UNSTABLE_NOTE",
+    "Discretisation", "STATIONARY_TOL", "UNSTABLE_NOTE", "source_range_note", "SOURCE_LIMIT", "SOURCE_FLOOR",
 ]
 
 STATIONARY_TOL = 1e-8        # default horizon: smallest t with ‖Mᵗ‖₂ ≤ this
+# Range of the source in which every closed form stays finite: E‖h_t‖² ≤ SOURCE_LIMIT (state units²)
+# leaves ~8 orders of magnitude below float64's maximum for products, block matrices, squared sample
+# errors and d² terms; variances of at least SOURCE_FLOOR keep the water levels θ ≥ 0.04·λ_max of the
+# Blahut–Arimoto band normal (≥ 2.2e-308) and its slopes 1/(2θ) finite.
+SOURCE_LIMIT = 1e300
+SOURCE_FLOOR = 1e-305
 MAX_DEFAULT_HORIZON = 100_000
 UNSTABLE_NOTE = ("the chain has no stationary law (spectral radius of M ≥ 1) and no horizon is given: "
                  "set [rate_distortion] steps to study the source h_t at a finite t")
@@ -118,36 +124,99 @@ def _sum_of_powers(M: np.ndarray, S: np.ndarray, t: int) -> np.ndarray:
         block = block + Mj @ block @ Mj.T
         Mj = Mj @ Mj
         n >>= 1
-    return 0.5 * (total + total.T)
+    return 0.5 * total + 0.5 * total.T   # halve first: no overflow near the float64 maximum
+
+
+def _default_horizon(M: np.ndarray) -> tuple[int, str]:
+    """(t, why it stopped): "stationary" (‖Mᵗ‖₂ ≤ STATIONARY_TOL), "overflow" (Mᵗ left float64's range
+    on the way: a stable but strongly non-normal M) or "cap" (MAX_DEFAULT_HORIZON reached)."""
+    t, P = 1, M.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        while t < MAX_DEFAULT_HORIZON:
+            if not np.all(np.isfinite(P)):
+                return t, "overflow"
+            if np.linalg.norm(P, 2) <= STATIONARY_TOL:
+                return t, "stationary"
+            P, t = P @ M, t + 1
+    return t, "cap"
 
 
 def default_horizon(M: np.ndarray) -> int:
-    t, P = 1, M.copy()
-    while np.linalg.norm(P, 2) > STATIONARY_TOL and t < MAX_DEFAULT_HORIZON:
-        P, t = P @ M, t + 1
-    return t
+    return _default_horizon(M)[0]
 
 
 def gaussian_source(regime) -> GaussianSource:
-    """The exact law of h_t (constant gate, Gaussian inputs)."""
+    """The exact law of h_t (constant gate, Gaussian inputs).
+
+    Computed in float64 as it is: where the true moments exceed float64's range
+    (a chain that grows, or parameters near 1e308) the returned arrays hold inf
+    or NaN, never a clipped finite number; :func:`source_range_note` says so and
+    the checks then decide nothing.
+    """
     reason = source_reason(regime)
     if reason is not None:
         raise ValueError(reason)
     M = linear_transition(regime)
-    G = np.diag(regime.gate_value)
-    S_signal = regime.input_scale ** 2 * G @ regime.B @ regime.B.T @ G
-    S_noise = regime.noise_cov
-    assert np.allclose(S_signal + S_noise, innovation_covariance(regime))
-    given = regime.setting("rate_distortion", "steps")
-    if given is None:
-        t = default_horizon(M)
-        horizon = f"t = {t}: smallest t with ‖Mᵗ‖₂ ≤ {STATIONARY_TOL:g} (stationary to ~1e-16 relative)"
-    else:
-        t = int(given)
-        horizon = f"t = {t} from [rate_distortion] steps"
-    sig, noi = _sum_of_powers(M, S_signal, t), _sum_of_powers(M, S_noise, t)
-    mean = np.linalg.matrix_power(M, t) @ regime.h0
-    return GaussianSource(t, mean, sig + noi, sig, noi, horizon)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Input part of the innovation, s² diag(g) B Bᵀ diag(g).  When s² leaves float64's normal
+        # range (s = 1e308 overflows, s = 1e-300 underflows to 0) or the product is not finite, it is
+        # formed as F Fᵀ with F = s·diag(g)·B instead, which is representable whenever the result is.
+        scale2 = regime.input_scale * regime.input_scale
+        G = np.diag(regime.gate_value)
+        S_signal = scale2 * G @ regime.B @ regime.B.T @ G
+        if not (np.finfo(float).tiny <= scale2 < math.inf and np.all(np.isfinite(S_signal))):
+            F = regime.input_scale * (np.asarray(regime.gate_value, float)[:, None] * regime.B)
+            S_signal = F @ F.T
+        S_noise = regime.noise_cov
+        given = regime.setting("rate_distortion", "steps")
+        if given is None:
+            t, why = _default_horizon(M)
+            horizon = {
+                "stationary": f"t = {t}: smallest t with ‖Mᵗ‖₂ ≤ {STATIONARY_TOL:g} (stationary to ~1e-16 relative)",
+                "overflow": f"t = {t}: Mᵗ overflowed float64 here, before ‖Mᵗ‖₂ reached {STATIONARY_TOL:g} "
+                            "(transient growth of a non-normal M)",
+                "cap": f"t = {t}: ‖Mᵗ‖₂ is still above {STATIONARY_TOL:g} after {MAX_DEFAULT_HORIZON} steps "
+                       "(not yet stationary)",
+            }[why]
+        else:
+            t = int(given)
+            horizon = f"t = {t} from [rate_distortion] steps"
+        sig, noi = _sum_of_powers(M, S_signal, t), _sum_of_powers(M, S_noise, t)
+        mean = np.linalg.matrix_power(M, t) @ regime.h0
+        cov = sig + noi
+    return GaussianSource(t, mean, cov, sig, noi, horizon)
+
+
+def source_range_note(source: GaussianSource) -> str | None:
+    """None when the closed forms of the rate-distortion checks can be evaluated in float64, else why not.
+
+    Two failures are told apart: the law of h_t itself is not representable
+    (its covariance or mean overflowed to inf/NaN, e.g. a growing chain at a
+    long horizon), or it is, but E‖h_t‖² = tr Σ_t + ‖μ_t‖² exceeds
+    ``SOURCE_LIMIT``, so that distortions (sums of squares, in state units²)
+    would overflow.  A variance below ``SOURCE_FLOOR`` (but not zero) is
+    refused too: water levels and slopes 1/(2θ) would leave float64's normal
+    range.  In each case nothing is decided (the rows are INCONCLUSIVE): no
+    non-finite number is turned into a verdict.
+    """
+    parts = {"covariance": source.cov, "mean": source.mean, "input part of the covariance": source.signal_cov,
+             "noise part of the covariance": source.noise_cov}
+    bad = [name for name, a in parts.items() if not np.all(np.isfinite(a))]
+    at = f"h_t at t = {source.t}"
+    if bad:
+        return (f"closed form not finite: the {' and the '.join(bad)} of {at} overflowed float64 (inf or NaN); "
+                "the exact law cannot be represented, so no rate or distortion can be computed: undecided")
+    with np.errstate(over="ignore"):
+        energy = float(np.trace(source.cov)) + float(np.sum(np.square(source.mean)))
+    if not energy <= SOURCE_LIMIT:
+        size = "overflows float64 (inf)" if math.isinf(energy) else f"= {energy:.4g} state units²"
+        return (f"closed form out of float64 range: E‖h_t‖² = tr Σ + ‖μ‖² {size} for {at}, above "
+                f"{SOURCE_LIMIT:g}, so distortions (sums of squares) would overflow: undecided")
+    top = float(np.linalg.eigvalsh(source.cov)[-1])
+    if 0.0 < top < SOURCE_FLOOR:   # (top = 0 is a deterministic h_t: source_reason's case)
+        return (f"closed form out of float64 range: the largest variance of {at} is {top:.4g}, below {SOURCE_FLOOR:g}, "
+                "so water levels and slopes would leave float64's normal range: undecided")
+    return None
 
 
 def source_hypotheses(regime) -> tuple[Hypothesis, ...]:
