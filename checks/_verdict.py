@@ -245,7 +245,8 @@ def ratio_comparisons(a, b, bound, level: float, *, labels, claimed: str = "<=",
             decision = _decide(float(y_lo[j]), float(y_hi[j]), 0.0, claimed, tau)  # = ratio_violations
             scale = abs(float(mb[j])) if mb[j] != 0 else math.nan
             detect = (stat - float(r_lo[j])) + tau / scale
-            z = (float(y_mean[j]) - tau) / float(y_se[j])
+            se = float(y_se[j])
+            z = (float(y_mean[j]) - tau) / se if se > 0.0 else math.copysign(math.inf, float(y_mean[j]) - tau)
             out.append(Comparison(labels[j], stat, bnd, (float(r_lo[j]), float(r_hi[j])), decision, n,
                                   meta=meta, detectable=detect, z=z, **common))
     return out
@@ -295,10 +296,9 @@ def mean_comparison(x, bound: float, level: float, *, label: str, claimed: str =
                           method=EXACT, tolerance=tau, z=z)
     mean, lo, hi, se, _ = skew_robust_mean_bounds(x, level)
     decision = _decide(lo, hi, bound, claimed, tau)
-    if _upper_claim(claimed):
-        detect, z = (mean - lo) + tau, (mean - bound - tau) / se
-    else:
-        detect, z = (hi - mean) + tau, (bound - mean - tau) / se
+    excess = (mean - bound - tau) if _upper_claim(claimed) else (bound - mean - tau)
+    detect = ((mean - lo) if _upper_claim(claimed) else (hi - mean)) + tau
+    z = excess / se if se > 0.0 else math.copysign(math.inf, excess)
     return Comparison(label, mean, bound, (lo, hi), decision, x.size, claimed, decides, meta,
                       tolerance=tau, detectable=detect, z=z)
 

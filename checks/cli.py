@@ -278,7 +278,8 @@ def cmd_probe(args) -> int:
     if "tightest_constant" in doc:
         tc = doc["tightest_constant"]
         print(f"smallest constant the measurements support: {tc['smallest_supported']:.4g} "
-              f"(paper's κ over the region: {tc['paper_range']})")
+              f"(paper's κ over the region: {tc['paper_range']}); measured contraction rate exp(λ₁) there: "
+              f"{tc['measured_rate_there'] if tc.get('measured_rate_there') is not None else 'n/a'}")
     if search is not None:
         print(f"search: best margin {search['best_objective']:.4g} after {search['evaluations']} evaluations "
               f"(best grid cell {search['start_objective']:.4g})")
@@ -293,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     from theorems import RegimeError
     try:
         args = build_parser().parse_args(argv)
+        if args.command in ("run", "probe"):
+            from . import _jax_cache
+            _jax_cache.enable()
         handler = {"run": cmd_run, "report": cmd_report, "list": cmd_list, "probe": cmd_probe,
                    "calibrate": cmd_calibrate}[args.command]
         return handler(args)

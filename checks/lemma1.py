@@ -68,10 +68,11 @@ def _resolved(prev_dist, dist, prev_scale, scale):
     and stay merged are resolved (they are reported as merged).  Works for NumPy and JAX arrays."""
     floor = RESOLUTION_ULPS * EPS
     xp = jnp if isinstance(prev_dist, jax.Array) else np
-    # A step that overflowed is not a rounding question: the comparison reports the overflow itself.
-    finite_scale = xp.where(xp.isfinite(scale), scale, 0.0)
-    big = floor * xp.maximum(prev_scale, finite_scale)
-    return ((prev_dist == 0.0) & (dist == 0.0)) | ((prev_dist >= big) & (dist >= floor * finite_scale))
+    big = floor * xp.maximum(prev_scale, scale)
+    resolved = ((prev_dist == 0.0) & (dist == 0.0)) | ((prev_dist >= big) & (dist >= floor * scale))
+    # A distance that overflowed is not a rounding question: the comparison reports the overflow itself.
+    # (A finite distance beside magnitudes that overflowed is not resolved: it is rounding.)
+    return resolved | (xp.isfinite(prev_dist) & ~xp.isfinite(dist))
 
 
 class _Lemma1Base(Check):

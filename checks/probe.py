@@ -433,10 +433,16 @@ def grid_document(base, claim, knobs, grid, search_result, counterexamples) -> d
              if c.get("smallest_supported_kappa") is not None and math.isfinite(c["smallest_supported_kappa"])]
     if tight:
         kappas = [float(c["bound"]) for c in cells if c["hypotheses_hold"]]
+        at = max((c for c in cells if c.get("smallest_supported_kappa") == max(tight)), key=lambda c: 0)
+        from .theorem2 import lyapunov_json
+        lyap = lyapunov_json(apply_knobs(base, {k.name: at[k.name] for k in knobs}), settings)
         doc["tightest_constant"] = {
             "name": "κ", "smallest_supported": max(tight),
             "paper_range": [min(kappas), max(kappas)] if kappas else None,
             "meaning": "every κ below this value is refuted by some cell's deciding comparison",
+            "at": {k.name: at[k.name] for k in knobs},
+            "lyapunov_exponent_there": lyap,
+            "measured_rate_there": float(np.exp(lyap["estimate"])) if np.isfinite(lyap["estimate"]) else None,
         }
     if search_result is not None:
         doc["search"] = search_result

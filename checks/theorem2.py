@@ -230,8 +230,9 @@ class Theorem2Check(Check):
         half = max(steps // 2, 1)
         with np.errstate(all="ignore"):
             late, early = sq[:, steps - 1, :].mean(axis=0), sq[:, half - 1, :].mean(axis=0)
+            ratio = late / early
         return {"second_moment_ratio": {"label": "E‖h_T‖² / E‖h_(T/2)‖² per start (reported, not deciding)",
-                                        "values": (late / early).tolist()}}
+                                        "values": ratio.tolist()}}
 
     def _laws(self, regime, settings, starts, steps, data) -> dict:
         """Reading (a): distance between laws; exact for a linear chain."""
@@ -245,8 +246,8 @@ class Theorem2Check(Check):
                              "exact_law": "Gaussian" if regime.input_law == "gaussian" else
                              "not Gaussian (Rademacher inputs): W2 shown is the Gelbrich lower bound"}
             S = innovation_covariance(regime)
-            if decision == "below" and np.all(np.isfinite(S)):
-                sigma = estimators.stationary_covariance(M, S)
+            sigma = estimators.stationary_covariance(M, S) if decision == "below" and np.all(np.isfinite(S)) else None
+            if sigma is not None and np.all(np.isfinite(sigma)):
                 w2 = []
                 for start in starts:
                     means, covs = exact_moments(regime, start, steps)

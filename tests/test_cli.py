@@ -59,7 +59,8 @@ def test_exit_1_when_a_claim_fails(tmp_path):
 
 
 def test_same_seed_same_bytes_different_seed_different_numbers(regime_file, tmp_path):
-    args = ["run", str(regime_file), "--quick", "--claims", "theorem2"]
+    # lemma1-corrected is decided by Monte Carlo (theorem2 is exact on this linear chain: seed-free)
+    args = ["run", str(regime_file), "--quick", "--claims", "lemma1-corrected"]
     main(args + ["--out", str(tmp_path / "a")])
     main(args + ["--out", str(tmp_path / "b")])
     main(args + ["--out", str(tmp_path / "c"), "--seed", "1"])

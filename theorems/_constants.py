@@ -14,8 +14,18 @@ _LIPSCHITZ_CACHE_SIZE = 4096
 
 
 def rho(regime) -> float:
-    """ρ = ‖A‖₂, the smallest ρ with ‖A‖ ≤ ρ (Theorem 2, hypothesis 2)."""
-    return float(np.linalg.norm(regime.A, 2))
+    """ρ = ‖A‖₂, the smallest ρ with ‖A‖ ≤ ρ (Theorem 2, hypothesis 2).
+
+    Computed on A scaled by a power of two (exact), so entries near float64's largest value do not
+    overflow inside the SVD; a norm truly beyond float64 is inf.
+    """
+    A = np.asarray(regime.A, float)
+    top = float(np.max(np.abs(A))) if A.size else 0.0
+    if top == 0.0 or not np.isfinite(top):
+        return top
+    scale = 2.0 ** np.frexp(top)[1]
+    with np.errstate(over="ignore"):
+        return float(np.float64(np.linalg.norm(A / scale, 2)) * scale)
 
 
 def _gate_key(regime) -> bytes:
@@ -67,8 +77,9 @@ def lipschitz_componentwise(regime) -> float:
 
 
 def kappa(regime) -> float:
-    """The paper's contraction constant κ = ρ·L_G (Lemma 1)."""
-    return rho(regime) * lipschitz_vector(regime)
+    """The paper's contraction constant κ = ρ·L_G (Lemma 1); 0 when L_G = 0, whatever ρ."""
+    lg = lipschitz_vector(regime)
+    return 0.0 if lg == 0.0 else rho(regime) * lg
 
 
 def theorem2_hypotheses(regime) -> tuple[Hypothesis, ...]:
@@ -86,5 +97,5 @@ def theorem2_hypotheses(regime) -> tuple[Hypothesis, ...]:
     return (
         Hypothesis("G Lipschitz in h with constant L_G", True, gate),
         Hypothesis("‖A‖₂ ≤ ρ", True, f"ρ = ‖A‖₂ = {r:.4g}"),
-        Hypothesis("ρ·L_G < 1", r * lv < 1.0, f"ρ·L_G = {r:.4g} × {lv:.4g} = {r * lv:.4g}"),
+        Hypothesis("ρ·L_G < 1", kappa(regime) < 1.0, f"ρ·L_G = {r:.4g} × {lv:.4g} = {kappa(regime):.4g}"),
     )
