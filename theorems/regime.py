@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._errors import SsmverifyError
 from .model import Model
 
 __all__ = ["Regime", "RegimeError", "load_regime", "parse_regime"]
@@ -38,7 +39,7 @@ _GATE_KEYS = {"constant": {"kind", "value"}, "sigmoid": {"kind", "W", "U", "b"}}
 _INPUT_KEYS = {"law", "scale"}
 
 
-class RegimeError(ValueError):
+class RegimeError(SsmverifyError, ValueError):
     """A regime file that cannot be used; the message names file and key."""
 
 
