@@ -115,6 +115,8 @@ def test_calibration_cases_have_the_shapes_they_claim():
     assert shapes["right-skewed"]["skewness"] > 1.0
     assert shapes["left-skewed"]["skewness"] < -1.0
     assert shapes["heavy-tailed"]["excess_kurtosis"] > 10.0
+    both = shapes["left-skewed heavy-tailed"]
+    assert both["skewness"] < -1.0 and both["excess_kurtosis"] > 5.0
 
 
 def test_calibration_bound_is_the_exact_mean_ratio():
@@ -130,7 +132,7 @@ def test_calibration_bound_is_the_exact_mean_ratio():
 @pytest.mark.parametrize("level", [1e-3, 1e-4])
 def test_false_fail_rate_stays_at_the_level_for_every_shape(level):
     """Each case holds with equality: every FAIL is false.  Expected misses ≥ 30 per case (trials × level)."""
-    doc = run_calibration(0.01, level=level, n_paths=256, min_expected=30)
+    doc = run_calibration(0.01, level=level, n_paths=1024, min_expected=30)
     for case in doc["cases"]:
         assert case["trials"] * level >= 30
         assert case["misses"] <= int(stats.binom.ppf(0.999, case["trials"], level)), case
