@@ -61,7 +61,7 @@ def lipschitz_vector(regime) -> float:
 
 
 def lipschitz_norm_bound(regime) -> float:
-    """‖U‖₂/4 for a sigmoid gate (0 for a constant gate): the bound σ' ≤ 1/4, reached iff z = 0 is."""
+    """‖U‖₂/4 for a sigmoid gate (0 for a constant gate): the bound σ' ≤ 1/4, reached if z = 0 is reachable (and sometimes otherwise)."""
     return lipschitz(regime).norm_bound
 
 
