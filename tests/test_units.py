@@ -20,7 +20,9 @@ from checks.rate_distortion import Theorem1Check
 from theorems import CLAIMS
 
 LENGTHS = {("lemma1", "separations"), ("theorem2", "radii"), ("theorem2", "initial_radius")}
-NOT_DIMENSIONLESS = {"lemma1"}
+# Claims whose statement has units: κ = ρ·L_G (Lemma 1 and its readings), and a differential entropy
+# (h → c·h adds d·log₂ c bits), whose sign is the claim.
+NOT_DIMENSIONLESS = {"lemma1", "lemma1-independent", "theorem2-geometric", "entropy-positive"}
 
 
 def rescale(regime, c: float):

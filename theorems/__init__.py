@@ -12,9 +12,16 @@ from .model import Model, simulate
 from .rate_distortion import RD_CONVERSE, RD_CURVE, THEOREM1
 from .regime import Regime, RegimeError, load_regime, parse_regime
 from .theorem2 import THEOREM2
+from .lemma1_independent import LEMMA1_INDEPENDENT
+from .theorem2_geometric import THEOREM2_GEOMETRIC
+from .entropy_positive import ENTROPY_POSITIVE
+from .data_processing import DATA_PROCESSING
 
 CLAIMS: dict[str, Claim] = {c.id: c for c in (LEMMA1, LEMMA1_CORRECTED, THEOREM2, FANO, FANO_CORRECTED,
                                                  RD_CONVERSE, THEOREM1, RD_CURVE)}
+# Issue 13: claims the first checks did not cover.
+CLAIMS.update({c.id: c for c in (LEMMA1_INDEPENDENT, THEOREM2_GEOMETRIC, ENTROPY_POSITIVE,
+                                 DATA_PROCESSING)})
 
 __all__ = [
     "CLAIMS", "Claim", "Hypothesis", "Model", "Regime", "RegimeError",
