@@ -87,6 +87,39 @@ class Simulation:
 
 _DRAW_CACHE: dict = {}
 
+# --- the size estimate ------------------------------------------------------------------------------
+# Rough constants of a 2-core CPU (measured on the simulator and NumPy's dense kernels).  The estimate
+# decides whether a run can fit in memory before anything is simulated, and drives the progress bar's
+# ETA; it is meant to be right within a small factor, on the high side for memory.
+SECONDS_PER_CHAIN_STEP = 3e-7      # one step of one chain, d and m small
+SECONDS_PER_STATE_FLOP = 4e-10     # ... plus this per entry of A, U, W touched in that step
+SECONDS_PER_FLOP = 2e-10           # NumPy dense linear algebra (matrix products, eigenvalues)
+SECONDS_PER_ROW = 0.3              # set-up of a row: hypotheses, planning, compilation when cached
+HOST_COPIES = 4                    # copies of the drawn data alive at once (stages, concatenation, tests)
+SIMULATOR_CHUNK = 1024             # paths per compiled simulator call (theorems.model.simulate)
+
+
+def chain_step_seconds(d: int, m: int) -> float:
+    """Seconds of one simulator step of one chain (a state of dimension d, inputs of dimension m)."""
+    return SECONDS_PER_CHAIN_STEP + SECONDS_PER_STATE_FLOP * (2 * d * d + d * m)
+
+
+def total_paths(settings: "Settings", stages: int, pilot: int = 0) -> int:
+    """Paths drawn when every one of ``stages`` doubling stages runs (the most a row may draw)."""
+    return pilot + settings.paths * 2 ** (max(stages, 1) - 1)
+
+
+def simulation_estimate(n_paths: int, steps: int, chains: int, couplings: int, d: int, m: int,
+                        values_per_step: float) -> tuple[float, float]:
+    """(peak bytes, seconds) of simulating ``n_paths`` paths of ``chains`` coupled chains for ``steps`` steps
+    under ``couplings`` couplings, keeping ``values_per_step`` float64 observations per path and step."""
+    kept = float(n_paths) * (steps + 1) * values_per_step * 8.0 * couplings
+    chunk = min(n_paths, SIMULATOR_CHUNK)
+    device = chunk * (steps + 1) * values_per_step * 8.0 * 2 + chunk * chains * (d + m) * 8.0 * 8
+    bytes_ = kept * HOST_COPIES + device + 16.0 * 8 * (d * d + d * m)
+    seconds = float(n_paths) * steps * chains * couplings * chain_step_seconds(d, m)
+    return bytes_, seconds
+
 
 class Check:
     """A Monte Carlo checker for one claim.
@@ -110,6 +143,23 @@ class Check:
 
     def decides(self, regime: Regime) -> bool:
         return self.claim.hypotheses_hold(regime)
+
+    def estimate(self, regime: Regime, settings: Settings) -> tuple[float, float]:
+        """(peak bytes, seconds) this row may need, from shapes and settings alone: nothing is simulated, no
+        hypothesis is evaluated.  Sized for the most stages ``run`` may draw.  The default reads the
+        :class:`Simulation` and assumes a few observations per chain and step; a check whose work is not a
+        simulation of that kind (or that keeps more) overrides it.  A check without a simulation (or whose
+        simulation does not apply to this regime) costs only the row's set-up."""
+        try:
+            sim = self.simulation(regime, settings)
+            chains = int(np.shape(sim.initial(0, 1))[1])
+        except Exception:   # no simulation, or none for this regime (the claim may not apply): set-up only
+            return 0.0, SECONDS_PER_ROW
+        pilot = pilot_size(settings) if self.splits(regime) and settings.stages is None else 0
+        n = total_paths(settings, settings.max_stages, pilot)
+        bytes_, seconds = simulation_estimate(n, sim.n_steps, chains, len(sim.couplings), regime.d, regime.m,
+                                              4 * chains)
+        return bytes_, seconds + SECONDS_PER_ROW
 
     def simulation(self, regime: Regime, settings: Settings, probe: bool = False) -> Simulation:
         """What to simulate.  ``probe=True`` may return a lighter simulation that still yields every

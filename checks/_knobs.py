@@ -16,6 +16,7 @@ import numpy as np
 
 from theorems import CLAIMS, Regime, RegimeError, parse_regime
 from theorems import _constants as K
+from theorems._errors import SsmverifyError
 
 NAMED = {
     "rho": "rescale A to this spectral norm ρ = ‖A‖₂",
@@ -27,8 +28,8 @@ NAMED = {
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*$")
 
 
-class KnobError(ValueError):
-    """A --vary argument that cannot be used (message names the knob)."""
+class KnobError(SsmverifyError, ValueError):
+    """A --vary argument that cannot be used (message names the knob): bad usage, exit status 2."""
 
 
 @dataclasses.dataclass(frozen=True)

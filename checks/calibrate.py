@@ -95,8 +95,9 @@ def suite_level(alpha: float) -> float:
 
 
 def run_calibration(alpha: float, *, level: float | None = None, n_paths: int | None = None, seeds: int = 0,
-                    seed: int = 0, min_expected: float = 30.0, progress=None) -> dict:
-    """Count false FAILs on every case.  Trials per case: max(seeds, ⌈min_expected / level⌉)."""
+                    seed: int = 0, min_expected: float = 30.0, progress=None, shapes=None) -> dict:
+    """Count false FAILs on every case (or those whose shape is in ``shapes``).
+    Trials per case: max(seeds, ⌈min_expected / level⌉)."""
     level = suite_level(alpha) if level is None else level
     if n_paths is None:
         from ._base import Settings
@@ -104,6 +105,8 @@ def run_calibration(alpha: float, *, level: float | None = None, n_paths: int | 
     trials = max(int(seeds), math.ceil(min_expected / level))
     out = []
     for i, case in enumerate(CASES):
+        if shapes is not None and case.shape not in shapes:
+            continue
         rng = np.random.default_rng([seed, i])
         r = case.bound()
         misses, done = 0, 0

@@ -6,22 +6,62 @@
     ssmverify calibrate [--seeds N] [--alpha A] [--level L] [--paths N] [--out DIR]
     ssmverify probe REGIME --claim ID --vary KNOB=lo:hi:n[:log] [--vary ...] [--search BUDGET] [--dask ADDRESS]
 
-Exit status: 0 no FAIL, 1 at least one FAIL, 2 bad input (nothing written).
+Exit status: 0 no FAIL, 1 at least one FAIL, 2 bad input or usage (one line; nothing written), 3 internal
+error (one line; the traceback with ``ssmverify --debug``), 130 interrupted (one line; the output folder as
+it was).  Everything is validated, and the run's memory and time estimated, before anything is simulated.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
+import math
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+# The smallest per-comparison level α_i = α/(m·S) a run accepts: below it 1 − α_i is barely resolved by
+# float64 and the tests' quantiles lose their accuracy (below ~1e-16 the confidence rounds to 1).
+MIN_LEVEL = 1e-12
+# Part of the available memory a run may plan to use (the rest: the system, and the estimate's slack).
+MEMORY_SHARE = 0.8
+# Memory of the interpreter, NumPy, SciPy, JAX and matplotlib before any work.
+BASE_MEMORY = 400 * 2**20
+# Runs estimated to take longer than this show a progress bar with an ETA (on a terminal).
+PROGRESS_AFTER_SECONDS = 3.0
+RENDER_SECONDS_PER_ROW = 0.4   # drawing a row's figure (PNG and PDF) and its share of the reports
 
 
-class UsageError(Exception):
-    """Bad input: printed as one line, exit status 2."""
+def _error_root() -> type:
+    """``theorems._errors.SsmverifyError``, the root of the toolkit's own errors.
+
+    ``theorems/__init__`` imports JAX (most of a second); ``--help``, bad arguments and the figure
+    workers (which re-import this module) must not pay for it.  ``_errors`` has no dependencies, so it
+    is loaded under its own name, and ``theorems`` finds it there when it is imported later: one class.
+    """
+    module = sys.modules.get("theorems._errors")
+    if module is None:
+        package = importlib.util.find_spec("theorems")
+        spec = importlib.util.spec_from_file_location(
+            "theorems._errors", os.path.join(list(package.submodule_search_locations)[0], "_errors.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["theorems._errors"] = module
+        spec.loader.exec_module(module)
+    return module.SsmverifyError
+
+
+SsmverifyError = _error_root()
+
+
+class UsageError(SsmverifyError):
+    """Bad input or usage: printed as one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,9 +73,9 @@ def _probability(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a number, got {_clip(repr(text))}") from None
     if not (0.0 < value < 1.0):
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {_clip(repr(text))}")
     return value
 
 
@@ -43,10 +83,16 @@ def _nonneg_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be an integer, got {_clip(repr(text))}") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {_clip(repr(text))}")
+    if value >= 2**63:
+        raise argparse.ArgumentTypeError(f"must be below 2^63, got {_clip(text)}")
     return value
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _positive_int(text: str) -> int:
@@ -70,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--family-size", type=_positive_int, default=None,
                      help="Bonferroni family size m (default: the number of comparisons in this run); "
                           "reproduce commands pass the original run's m")
+    run.add_argument("--dry-run", action="store_true",
+                     help="validate every input and print the plan with its memory and time estimate; "
+                          "simulate and write nothing")
     report = sub.add_parser("report", help="re-render index.html, report.md, junit.xml, results.tex and the "
                                            "figures of DIR from DIR/results.json alone")
     report.add_argument("dir", help="directory holding results.json")
@@ -82,8 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="family-wise α of the suite whose per-comparison level is calibrated (default 0.01)")
     cal.add_argument("--level", type=_probability, default=None,
                      help="calibrate this per-comparison level instead of the default suite's")
-    cal.add_argument("--paths", type=_positive_int, default=256,
-                     help="Monte Carlo paths per trial (default 256, fewer than the suite uses: a harder test)")
+    cal.add_argument("--paths", type=_positive_int, default=None,
+                     help="Monte Carlo paths per trial (default 1024: the smallest sample the suite decides on)")
     cal.add_argument("--seed", type=_nonneg_int, default=0)
     cal.add_argument("--out", default="ssmverify-calibration", help="output directory (default ./ssmverify-calibration)")
     probe = sub.add_parser("probe", help="map where a bound fails, search for the worst violation, "
@@ -103,19 +152,349 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--shrink-budget", type=_nonneg_int, default=20, help="shrink attempts per counterexample")
     probe.add_argument("--out", default="ssmverify-probe", help="output directory (default ./ssmverify-probe)")
     probe.add_argument("--dask", metavar="ADDRESS", help="scheduler address of an existing Dask cluster")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
+    for command in sub.choices.values():   # also accepted after the command
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
 def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    _INTERRUPTS.checkpoint()
+    print(_one_line(message), file=sys.stderr, flush=True)
+
+
+def _one_line(text: str, limit: int = 1000) -> str:
+    """``text`` as one terminal line: control characters shown escaped, very long text cut."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- interrupts ----------------------------------------------------------------------------------------
+
+class _Interrupts:
+    """Ctrl-C (SIGINT) as KeyboardInterrupt, plus a flag that the checkpoints read.
+
+    Python delivers a KeyboardInterrupt wherever the main thread happens to be; raised inside a callback
+    (JAX's garbage-collection hook, a ``__del__``) it is swallowed there.  The flag is not: every
+    checkpoint (each row, before drawing, before the swap) raises it again, so an interrupted run never
+    goes on to replace its output folder.  Inside a ``deferred`` section (the swap, the clean-up) a
+    Ctrl-C only sets the flag; after ``finished()`` (the new run is in place) it is ignored.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self.deferred = 0
+
+    def handler(self, signum, frame):
+        self.requested = True
+        if not self.deferred:
+            raise KeyboardInterrupt
+
+    def checkpoint(self) -> None:
+        if self.requested and not self.deferred:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def deferral(self):
+        self.deferred += 1
+        try:
+            yield
+        finally:
+            self.deferred -= 1
+
+    def finished(self) -> None:
+        self.deferred += 1
+
+
+_INTERRUPTS = _Interrupts()
+
+
+@contextlib.contextmanager
+def _handling_interrupts():
+    """Install the SIGINT handler (and silence KeyboardInterrupts that callbacks would print) for one call."""
+    global _INTERRUPTS
+    _INTERRUPTS = _Interrupts()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _INTERRUPTS.handler)
+    hook = sys.unraisablehook
+
+    def unraisable(info):
+        if isinstance(info.exc_value, KeyboardInterrupt):
+            _INTERRUPTS.requested = True   # swallowed in a callback: the next checkpoint raises it again
+            return
+        hook(info)
+
+    sys.unraisablehook = unraisable
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = hook
+
+
+# --- validation before any work ------------------------------------------------------------------------
+
+def _check_level(alpha: float, m: int, stages: int, option: str, what: str = "") -> float:
+    """Refuse a per-comparison level α/(m·S) below MIN_LEVEL, naming the option that makes it so."""
+    level = alpha / (max(m, 1) * stages)
+    if not level >= MIN_LEVEL:
+        raise UsageError(f"{option}: the per-comparison level α/(m·S) = {alpha:g}/({m:,}·{stages}) = {level:.3g}"
+                         f"{what} is below {MIN_LEVEL:g}, the smallest level the tests resolve in float64; "
+                         "use a larger --alpha (or a smaller --family-size)")
+    return level
+
+
+def _memory_available() -> tuple[float, str]:
+    """(bytes, where from): MemAvailable (or free pages), lowered to a cgroup's remaining limit."""
+    available, source = math.inf, "unknown"
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    available, source = float(line.split()[1]) * 1024, "MemAvailable in /proc/meminfo"
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not math.isfinite(available):
+        try:
+            available = float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+            source = "free pages (sysconf)"
+        except (ValueError, OSError, AttributeError):
+            pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as fh:
+            limit = fh.read().strip()
+        if limit != "max":
+            with open("/sys/fs/cgroup/memory.current", encoding="ascii") as fh:
+                left = float(limit) - float(fh.read().strip())
+            if left < available:
+                available, source = left, "the cgroup's memory.max"
+    except (OSError, ValueError):
+        pass
+    return available, source
+
+
+def _parse_bytes(text: str) -> float:
+    """A size: a number of bytes, or with a binary suffix K, M, G or T (``4G``, ``500MiB``)."""
+    units = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+    text = text.strip().lower().removesuffix("b").removesuffix("i")
+    scale = units.get(text[-1:], 1)
+    value = float(text[:-1] if scale != 1 else text) * scale
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _memory_limit() -> tuple[float, str]:
+    """The memory a run may plan to use: SSMVERIFY_MAX_MEMORY (bytes, or with K/M/G/T), else a share of
+    what is available now."""
+    given = os.environ.get("SSMVERIFY_MAX_MEMORY")
+    if given:
+        try:
+            value = _parse_bytes(given)
+        except ValueError:
+            raise UsageError(f"SSMVERIFY_MAX_MEMORY={_clip(given)}: expected a size such as 4G or 500M") from None
+        if not value > 0:
+            raise UsageError(f"SSMVERIFY_MAX_MEMORY={_clip(given)}: must be positive")
+        return value, "SSMVERIFY_MAX_MEMORY"
+    available, source = _memory_available()
+    return MEMORY_SHARE * available, f"{MEMORY_SHARE:.0%} of the memory available now ({source})"
+
+
+def _size(n: float) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "∞"
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    if seconds < 86400 * 3:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds / 86400:.3g} days"
+
+
+def _refuse_if_too_big(estimates: list[tuple[str, float, float]], what: str) -> tuple[float, float]:
+    """(peak bytes, seconds) of a run from its parts ``(label, bytes, seconds)``; refuses, naming the estimate
+    and the limit, a run whose peak cannot fit in the memory it may use."""
+    peak_label, peak, seconds = "", 0.0, 0.0
+    for label, mem, sec in estimates:
+        seconds += sec
+        if mem > peak:
+            peak_label, peak = label, mem
+    total = BASE_MEMORY + peak
+    limit, source = _memory_limit()
+    if total > limit:
+        raise UsageError(f"{what} needs about {_size(total)} of memory (estimate; the largest part: {peak_label}), "
+                         f"more than the {_size(limit)} it may use ({source}); reduce the steps, starts, "
+                         "paths or model size")
+    return total, seconds
+
+
+# --- output folders -----------------------------------------------------------------------------------
+
+_REPORT_FILES = {"results.json", "index.html", "report.md", "junit.xml", "results.tex"}
+
+
+def _run_owned(rel: Path, is_dir: bool) -> bool:
+    """What ``ssmverify run`` writes into its folder (the swap replaces these; anything else is carried over)."""
+    parts = rel.parts
+    if len(parts) == 1:
+        return parts[0] == "figures" if is_dir else parts[0] in _REPORT_FILES
+    return len(parts) == 2 and parts[0] == "figures" and not is_dir and rel.suffix in (".png", ".pdf")
+
+
+def _probe_owned(rel: Path, is_dir: bool) -> bool:
+    parts = rel.parts
+    if len(parts) == 1:
+        return parts[0] == "counterexamples" if is_dir else parts[0] in ("grid.json", "grid.csv", "grid.png",
+                                                                          "grid.pdf")
+    return len(parts) == 2 and parts[0] == "counterexamples" and not is_dir and rel.suffix == ".toml"
+
+
+def _calibrate_owned(rel: Path, is_dir: bool) -> bool:
+    return not is_dir and rel.parts == ("calibration.json",)
+
+
+def _output_folder(path: str, marker: str, owned):
+    from reports._io import OutputFolder
+    return OutputFolder(path, option="--out", marker=marker, owned=owned, error=UsageError)
+
+
+@contextlib.contextmanager
+def _writing(folder):
+    """Open ``folder`` (lock, clean-up, staging), yield it; on any exit, drop an uncommitted staging folder
+    and the lock (a Ctrl-C during that clean-up is deferred)."""
+    try:
+        with _INTERRUPTS.deferral():
+            folder.open()
+        _INTERRUPTS.checkpoint()
+        yield folder
+    finally:
+        with _INTERRUPTS.deferral():
+            folder.close()
+
+
+def _commit(folder) -> None:
+    """The one moment the output folder changes: refused if a Ctrl-C came first; atomic against a later one."""
+    with _INTERRUPTS.deferral():
+        if _INTERRUPTS.requested:
+            raise KeyboardInterrupt
+        folder.commit()
+        _INTERRUPTS.finished()
+
+
+# --- progress ---------------------------------------------------------------------------------------
+
+class _Bar:
+    """Progress over weighted units (rows, cases) with an ETA, on stderr.
+
+    On a terminal, a bar redrawn in place (from a helper thread, so it moves during a long row); elsewhere
+    one line per unit.  Shown only for work estimated (or found) to take more than PROGRESS_AFTER_SECONDS.
+    ``start(i, label)`` marks unit i as begun; the ETA scales the estimated seconds of the remaining units
+    by how fast the finished ones went.
+    """
+
+    def __init__(self, weights: list[float], stream=None):
+        self.weights = [max(w, 1e-3) for w in weights]
+        self.total = sum(self.weights)
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = time.monotonic()
+        self.index, self.label, self.unit_started = -1, "", self.started
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = None
+        self._width = 0
+        if self.tty:
+            self._thread = threading.Thread(target=self._redraw, daemon=True, name="ssmverify-progress")
+            self._thread.start()
+
+    def start(self, index: int, label: str) -> None:
+        with self._lock:
+            self.index, self.label, self.unit_started = index, label, time.monotonic()
+        if not self.tty:
+            eta = self.eta()
+            suffix = f" (about {_duration(eta)} left)" if self.total > PROGRESS_AFTER_SECONDS and eta > 0 else ""
+            print(_one_line(f"[{index + 1}/{len(self.weights)}] {label}{suffix}"), file=self.stream, flush=True)
+
+    def done_fraction(self) -> tuple[float, float]:
+        """(estimated seconds done, estimated seconds of the current unit's share that elapsed)."""
+        done = sum(self.weights[: max(self.index, 0)])
+        if 0 <= self.index < len(self.weights):
+            w = self.weights[self.index]
+            done += min(time.monotonic() - self.unit_started, 0.95 * w)
+        return done, self.total
+
+    def eta(self) -> float:
+        done, total = self.done_fraction()
+        elapsed = time.monotonic() - self.started
+        finished = sum(self.weights[: max(self.index, 0)])
+        speed = elapsed / finished if finished > 0.5 else 1.0   # real seconds per estimated second
+        return max(total - done, 0.0) * min(max(speed, 0.05), 20.0)
+
+    def _line(self) -> str:
+        done, total = self.done_fraction()
+        fraction = min(done / total, 1.0) if total > 0 else 0.0
+        filled = int(round(24 * fraction))
+        label = _one_line(self.label, 40)
+        return (f"[{'#' * filled}{'.' * (24 - filled)}] {fraction:4.0%}  {self.index + 1}/{len(self.weights)} "
+                f"{label}  ETA {_duration(self.eta())}")
+
+    def _redraw(self) -> None:
+        while not self._stop.wait(0.25):
+            if time.monotonic() - self.started < PROGRESS_AFTER_SECONDS and self.total <= PROGRESS_AFTER_SECONDS:
+                continue
+            with self._lock:
+                line = self._line()
+                self.stream.write("\r" + line + " " * max(self._width - len(line), 0))
+                self.stream.flush()
+                self._width = len(line)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            if self._width:
+                self.stream.write("\r" + " " * self._width + "\r")
+                self.stream.flush()
+
+
+class _RowProgress:
+    """The ``progress`` callback of ``run_rows``: one call as each row starts (a checkpoint for Ctrl-C)."""
+
+    def __init__(self, labels: list[str], weights: list[float]):
+        self.labels, self.bar, self.count = labels, _Bar(weights), 0
+
+    def __call__(self, message: str) -> None:
+        _INTERRUPTS.checkpoint()
+        if self.count == 1:
+            from reports._io import test_hook
+            test_hook("simulate")
+            _INTERRUPTS.checkpoint()
+        label = self.labels[self.count] if self.count < len(self.labels) else message
+        self.bar.start(self.count, label)
+        self.count += 1
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _table(document: dict) -> str:
-    from reports._format import hypotheses_cell, interval, num
+    from reports._format import hypotheses_cell, interval, num, visible
     header = ("regime", "claim", "hypotheses", "statistic", "bound", "CI", "verdict")
     rows = [header] + [
-        (r["regime"], r["claim"], hypotheses_cell(r), num(r["statistic"]), num(r["bound"]), interval(r["ci"]),
-         r["verdict"])
+        (visible(str(r["regime"])), visible(str(r["claim"])), hypotheses_cell(r), num(r["statistic"]),
+         num(r["bound"]), interval(r["ci"]), visible(str(r["verdict"])))
         for r in document["results"]
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -123,41 +502,78 @@ def _table(document: dict) -> str:
 
 
 def cmd_run(args) -> int:
+    folder = _output_folder(args.out, "results.json", _run_owned)
+    folder.check()
+    from ._base import Settings
+    stages = Settings(quick=args.quick).max_stages
+    if args.family_size is not None:
+        _check_level(args.alpha, args.family_size, stages, f"--family-size {args.family_size}")
+    else:   # the level only shrinks as the family grows: a level that underflows with m = 1 always does
+        _check_level(args.alpha, 1, stages, f"--alpha {args.alpha!r}")
+
     from theorems import CLAIMS
 
-    from ._base import Settings
+    from ._registry import CHECKS
     from .suite import family_size, plan_rows, resolve_regimes, results_document, run_rows
 
     claims = None
-    if args.claims:
+    if args.claims is not None:
         claims = [c.strip() for c in args.claims.split(",") if c.strip()]
         unknown = [c for c in claims if c not in CLAIMS]
         if unknown or not claims:
-            raise UsageError(f"--claims: unknown claim id(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
-                             f"known: {', '.join(CLAIMS)}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} exists and is not a directory")
+            named = ", ".join(_clip(repr(c)) for c in unknown[:5]) or "(none given)"
+            raise UsageError(f"--claims: unknown claim id(s) {named}; known: {', '.join(CLAIMS)}")
     regimes = resolve_regimes(args.regimes)
+
+    # The size estimate, from shapes and settings alone, before any claim is planned or simulated.
+    settings = Settings(seed=args.seed, alpha=args.alpha, quick=args.quick)
+    parts = []
+    for regime in regimes:
+        for claim in claims or (list(regime.claims) if regime.claims else list(CLAIMS)):
+            mem, sec = CHECKS[claim].estimate(regime, settings)
+            parts.append((f"{claim} on {regime.name}", mem, sec))
+    peak, seconds = _refuse_if_too_big(parts, "this run")
+
     rows = plan_rows(regimes, claims)
     if not rows:
         raise UsageError("no (regime, claim) pair to run: the requested claims do not apply to these regimes")
-
-    started = time.perf_counter()
-    settings = Settings(seed=args.seed, alpha=args.alpha, quick=args.quick)
     m = args.family_size or max(family_size(rows, settings), 1)
     settings = Settings(seed=args.seed, alpha=args.alpha, quick=args.quick, family_size=m)
-    _progress(f"ssmverify: {len(rows)} checks over {len(regimes)} regime(s), {m} deciding comparisons, "
-              f"α = {args.alpha}, per-comparison level {settings.level:.3g}")
-    results = run_rows(rows, settings, progress=_progress)
-    document = results_document(results, settings)
-    document = _normalise(document)
-    from reports import render_all
-    _progress(f"writing reports to {out}/ ...")
-    render_all(out, document)
+    _check_level(args.alpha, m, stages, f"--alpha {args.alpha!r}", f" with the run's {m:,} deciding comparisons")
+    weights = [CHECKS[r.claim].estimate(r.regime, settings)[1] if r.reason is None else 0.05 for r in rows]
+    weights.append(RENDER_SECONDS_PER_ROW * len(rows) / max(min(os.cpu_count() or 1, 4), 1))  # figures, reports
+    seconds = sum(weights)
+    summary = (f"{len(rows)} checks over {len(regimes)} regime(s), {m} deciding comparisons, α = {args.alpha}, "
+               f"per-comparison level {settings.level:.3g}; estimate: at most {_size(peak)} of memory, "
+               f"about {_duration(seconds)}")
+    if args.dry_run:
+        print(_one_line(f"plan: {summary}"))
+        for row, w in zip(rows, weights[:-1]):
+            print(_one_line(f"  {row.regime.name} · {row.claim}: "
+                            + (f"about {_duration(w)}" if row.reason is None else "not applicable")))
+        print(f"dry run: nothing simulated, nothing written (the output folder {args.out} would be replaced)")
+        return EXIT_OK
+
+    started = time.perf_counter()
+    _progress(f"ssmverify: {summary}")
+    with _writing(folder):
+        progress = _RowProgress([f"{r.regime.name} · {r.claim}" for r in rows], weights)
+        try:
+            results = run_rows(rows, settings, progress=progress)
+            _INTERRUPTS.checkpoint()
+            document = _normalise(results_document(results, settings))
+            from reports import render_all
+            progress.bar.start(len(rows), f"figures and reports for {args.out}/")
+            render_all(folder.staging, document)
+        finally:
+            progress.close()
+        _commit(folder)
+    from reports._io import test_hook
+    test_hook("committed")
     print(_table(document))
     n_fail = sum(r["verdict"] == "FAIL" for r in document["results"])
-    _progress(f"done in {time.perf_counter() - started:.1f} s: {n_fail} FAIL; results in {out}/results.json")
+    _progress(f"done in {time.perf_counter() - started:.1f} s: {n_fail} FAIL; "
+              f"results in {os.path.join(args.out, 'results.json')}")
     return EXIT_FAIL if n_fail else EXIT_OK
 
 
@@ -168,16 +584,26 @@ def _normalise(document: dict) -> dict:
 
 
 def cmd_report(args) -> int:
-    from reports import load_results, render_all
+    import os
+
+    from reports import ResultsError, load_results, render_all, validate_results
     folder = Path(args.dir)
     if not (folder / "results.json").is_file():
         raise UsageError(f"{folder}: no results.json in this directory")
     try:
         document = load_results(folder)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{folder / 'results.json'}: not valid JSON: {exc}") from None
-    if not isinstance(document, dict) or document.get("schema") != 1 or not isinstance(document.get("results"), list):
-        raise UsageError(f"{folder / 'results.json'}: key 'schema': expected a schema-1 ssmverify results file")
+    except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, an integer of > 4300 digits; nested too deeply
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise UsageError(f"{folder / 'results.json'}: not valid JSON: {reason}") from None
+    except OSError as exc:
+        raise UsageError(f"{folder / 'results.json'}: cannot be read: {exc.strerror or exc}") from None
+    try:  # against the schema shipped with the package: nothing is rewritten unless every renderer can draw it
+        validate_results(document)
+    except ResultsError as exc:
+        raise UsageError(f"{folder / 'results.json'}: {exc}") from None
+    for where in (folder, folder / "figures"):
+        if where.exists() and (not where.is_dir() or not os.access(where, os.W_OK | os.X_OK)):
+            raise UsageError(f"{where}: not a writable directory; nothing was rewritten")
     render_all(folder, document)
     print(_table(document))
     return EXIT_FAIL if any(r.get("verdict") == "FAIL" for r in document["results"]) else EXIT_OK
@@ -199,41 +625,95 @@ def cmd_list(args) -> int:
 def cmd_calibrate(args) -> int:
     from reports._io import dumps, write_atomic
 
-    from .calibrate import run_calibration, table
-
-    out = Path(args.out)
-    if not args.out or (out.exists() and not out.is_dir()):
-        raise UsageError(f"--out: {args.out!r} is not a usable directory")
+    folder = _output_folder(args.out, "calibration.json", _calibrate_owned)
+    folder.check()
     if args.level is not None and args.level >= 0.5:
         raise UsageError("--level: a per-comparison level must lie below 0.5")
+    if args.level is not None:
+        _check_level(args.level, 1, 1, f"--level {args.level!r}")
+    else:
+        _check_level(args.alpha, 1, 1, f"--alpha {args.alpha!r}")
+
+    from ._base import Settings
+    from .calibrate import BATCH, CASES, run_calibration, suite_level, table
+
+    level = args.level if args.level is not None else suite_level(args.alpha)
+    if args.level is None:
+        _check_level(level, 1, 1, f"--alpha {args.alpha!r}", " (the default suite's per-comparison level)")
+    n_paths = args.paths or Settings(quick=True).paths
+    trials = max(int(args.seeds), math.ceil(30.0 / level))
+    # Each trial draws n_paths paths of t gate values per case, in batches of BATCH trials (~50 ns each).
+    parts = [(f"case {case.shape!r}", 6.0 * BATCH * n_paths * case.t * 8, 5e-8 * trials * n_paths * case.t + 0.3)
+             for case in CASES]
+    peak, seconds = _refuse_if_too_big(parts, "this calibration")
+    _progress(f"ssmverify calibrate: {len(CASES)} cases × {trials:,} trials of {n_paths:,} paths at level "
+              f"{level:.3g}; estimate: at most {_size(peak)} of memory, about {_duration(seconds)}")
     started = time.perf_counter()
-    document = run_calibration(args.alpha, level=args.level, n_paths=args.paths, seeds=args.seeds, seed=args.seed,
-                               progress=_progress)
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "calibration.json", dumps(document))
+    with _writing(folder):
+        bar = _Bar([sec for _, _, sec in parts])
+        count = [0]
+
+        def progress(message: str) -> None:   # called as each case ends
+            _INTERRUPTS.checkpoint()
+            count[0] += 1
+            if bar.tty:
+                bar.start(count[0], f"case {count[0] + 1}")
+            else:
+                _progress(message)
+
+        if bar.tty:
+            bar.start(0, "case 1")
+        try:
+            document = run_calibration(args.alpha, level=level, n_paths=n_paths, seeds=args.seeds, seed=args.seed,
+                                       progress=progress)
+        finally:
+            bar.close()
+        write_atomic(folder.staging / "calibration.json", dumps(document))
+        _commit(folder)
     print(table(document))
     above = [c["shape"] for c in document["cases"] if c["significantly_above"]]
-    _progress(f"done in {time.perf_counter() - started:.1f} s; {out}/calibration.json"
+    _progress(f"done in {time.perf_counter() - started:.1f} s; {os.path.join(args.out, 'calibration.json')}"
               + (f"; miss rate significantly above the level: {', '.join(above)}" if above else ""))
     return EXIT_FAIL if above else EXIT_OK
+
+
+def _probe_estimate(check, base, claim: str, knobs, args) -> list[tuple[str, float, float]]:
+    """The probe's parts: the grid's cells (batched in chunks), the search, and certifying counterexamples."""
+    from . import probe
+    from ._base import Settings
+
+    cells = math.prod(k.n for k in knobs)
+    cell_settings = Settings(seed=args.seed, alpha=args.alpha, n_paths=args.paths, stages=1)
+    cell_bytes, cell_seconds = check.estimate(base, cell_settings)
+    chunk = probe.chunk_size(check, base, cell_settings)
+    run_bytes, run_seconds = check.estimate(base, Settings(seed=args.seed, alpha=args.alpha))
+    certify = args.max_counterexamples * (args.shrink_budget + 3)
+    return [
+        (f"{claim} grid of {cells:,} cells", min(chunk, cells) * cell_bytes + cells * 4096.0, cells * cell_seconds),
+        ("the search", cell_bytes, args.search * cell_seconds),
+        ("certifying counterexamples", run_bytes, certify * run_seconds),
+    ]
 
 
 def cmd_probe(args) -> int:
     from reports import probe_figures
     from reports._io import write_atomic
+
+    folder = _output_folder(args.out, "grid.json", _probe_owned)
+    folder.check()
+    _check_level(args.alpha, 1, 1, f"--alpha {args.alpha!r}")
+
     from theorems import CLAIMS
 
     from . import probe
     from ._base import Settings
     from ._knobs import KnobError, apply_knobs, parse_vary
+    from ._registry import CHECKS
     from ._verdict import RTOL
     from .suite import resolve_regimes
 
     if args.claim not in CLAIMS:
-        raise UsageError(f"--claim: unknown claim id {args.claim!r}; known: {', '.join(CLAIMS)}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} exists and is not a directory")
+        raise UsageError(f"--claim: unknown claim id {_clip(repr(args.claim))}; known: {', '.join(CLAIMS)}")
     base = resolve_regimes([args.regime])[0]
     try:
         knobs = [parse_vary(v) for v in args.vary]
@@ -245,33 +725,46 @@ def cmd_probe(args) -> int:
                 apply_knobs(base, {knob.name: value})
     except KnobError as exc:
         raise UsageError(str(exc)) from None
+    check = CHECKS[args.claim]
+    cells = math.prod(k.n for k in knobs)
+    planned = max(check.planned_comparisons(base, Settings(seed=args.seed, alpha=args.alpha, stages=1)), 1)
+    _check_level(args.alpha, cells * planned, 1, f"--alpha {args.alpha!r}",
+                 f" over {cells:,} cells of about {planned} comparison(s) each")
+    peak, seconds = _refuse_if_too_big(_probe_estimate(check, base, args.claim, knobs, args), "this probe")
+    _progress(f"ssmverify probe: {cells:,} cells; estimate: at most {_size(peak)} of memory, "
+              f"about {_duration(seconds)}")
     settings = Settings(seed=args.seed, alpha=args.alpha, n_paths=args.paths)
     started = time.perf_counter()
-    try:
-        grid = probe.run_grid(base, args.claim, knobs, settings, dask=args.dask)
-    except RuntimeError as exc:
-        raise UsageError(str(exc)) from None
-    _progress(f"grid: {len(grid['cells'])} cells in {time.perf_counter() - started:.1f} s")
-    search = None
-    if args.search:
-        search = probe.search(base, args.claim, knobs, grid, args.search, grid["settings"])
-    found = sorted((c for c in grid["cells"] if c["verdict"] == "FAIL"), key=lambda c: -c["objective"])
-    found = [{**c, "knob_names": names, "origin": "grid"} for c in found[: args.max_counterexamples]]
-    tolerance = RTOL * abs(float(search["best"]["bound"])) if search is not None else 0.0
-    if search is not None and search["best_objective"] > tolerance and args.max_counterexamples:
-        best = {**search["best"], "knob_names": names, "origin": "search"}
-        same = [c for c in found if all(c[n] == best[n] for n in names)]
-        if same:  # the search did not leave the best grid cell
-            same[0]["origin"] = "grid and search"
-        else:
-            found = [best] + found[: args.max_counterexamples - 1]
-    counterexamples = probe.certify_and_write(base, args.claim, found, settings, out, args.shrink_budget)
-    doc = probe.grid_document(base, args.claim, knobs, grid, search, counterexamples)
-    doc = _normalise(doc)
-    for fmt, image in probe_figures.to_bytes(doc, ("png", "pdf")).items():
-        write_atomic(out / f"grid.{fmt}", image)
-    write_atomic(out / "grid.csv", probe.grid_csv(knobs, grid["cells"]))
-    write_atomic(out / "grid.json", probe.dumps(doc))
+    with _writing(folder):
+        staging = folder.staging
+        try:
+            grid = probe.run_grid(base, args.claim, knobs, settings, dask=args.dask)
+        except RuntimeError as exc:
+            raise UsageError(str(exc)) from None
+        _progress(f"grid: {len(grid['cells'])} cells in {time.perf_counter() - started:.1f} s")
+        search = None
+        if args.search:
+            search = probe.search(base, args.claim, knobs, grid, args.search, grid["settings"])
+        _INTERRUPTS.checkpoint()
+        found = sorted((c for c in grid["cells"] if c["verdict"] == "FAIL"), key=lambda c: -c["objective"])
+        found = [{**c, "knob_names": names, "origin": "grid"} for c in found[: args.max_counterexamples]]
+        tolerance = RTOL * abs(float(search["best"]["bound"])) if search is not None else 0.0
+        if search is not None and search["best_objective"] > tolerance and args.max_counterexamples:
+            best = {**search["best"], "knob_names": names, "origin": "search"}
+            same = [c for c in found if all(c[n] == best[n] for n in names)]
+            if same:  # the search did not leave the best grid cell
+                same[0]["origin"] = "grid and search"
+            else:
+                found = [best] + found[: args.max_counterexamples - 1]
+        counterexamples = probe.certify_and_write(base, args.claim, found, settings, staging, args.shrink_budget)
+        _name_the_final_folder(counterexamples, staging, args.out)
+        doc = probe.grid_document(base, args.claim, knobs, grid, search, counterexamples)
+        doc = _normalise(doc)
+        for fmt, image in probe_figures.to_bytes(doc, ("png", "pdf")).items():
+            write_atomic(staging / f"grid.{fmt}", image)
+        write_atomic(staging / "grid.csv", probe.grid_csv(knobs, grid["cells"]))
+        write_atomic(staging / "grid.json", probe.dumps(doc))
+        _commit(folder)
     counts = doc["counts"]
     print(f"{args.claim} over {' × '.join(f'{k.name}[{k.n}]' for k in knobs)}: "
           + ", ".join(f"{v} {n}" for v, n in counts.items()))
@@ -285,27 +778,68 @@ def cmd_probe(args) -> int:
               f"(best grid cell {search['start_objective']:.4g})")
     for c in counterexamples:
         print(f"  {c['status']}: {c.get('file', '')} {c['knobs']}")
-    _progress(f"done in {time.perf_counter() - started:.1f} s; outputs in {out}/")
+    _progress(f"done in {time.perf_counter() - started:.1f} s; outputs in {args.out}/")
     certified = sum(c["status"] == "certified" for c in counterexamples)
     return EXIT_FAIL if certified or counts.get("FAIL") else EXIT_OK
 
 
+def _name_the_final_folder(counterexamples: list[dict], staging: Path, out: str) -> None:
+    """Counterexamples are written into the staging folder; their replay commands must name ``--out``."""
+    from reports._io import write_atomic
+    for record in counterexamples:
+        if record.get("status") != "certified":
+            continue
+        path = staging / record["file"]
+        final = str(Path(out) / record["file"])
+        text = path.read_text(encoding="utf-8").replace(str(path), final)
+        write_atomic(path, text)
+        record["replay"] = record["replay"].replace(str(path), final)
+
+
 def main(argv: list[str] | None = None) -> int:
-    from theorems import RegimeError
-    try:
-        args = build_parser().parse_args(argv)
-        if args.command in ("run", "probe"):
-            from . import _jax_cache
-            _jax_cache.enable()
-        handler = {"run": cmd_run, "report": cmd_report, "list": cmd_list, "probe": cmd_probe,
-                   "calibrate": cmd_calibrate}[args.command]
-        return handler(args)
-    except (UsageError, RegimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    """The command line.  Exit status: 0 no FAIL, 1 some FAIL, 2 bad input or usage (SsmverifyError), 3 an
+    internal error, 130 interrupted; each failure is one line on stderr (an internal error's traceback only
+    with ``--debug``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    with _handling_interrupts():
+        try:
+            try:
+                if os.environ.get("SSMVERIFY_TEST_HOOK", "").partition(":")[0] == "start":  # see reports._io
+                    seconds = os.environ["SSMVERIFY_TEST_HOOK"].partition(":")[2]
+                    print(f"ssmverify-test-hook: start (pid {os.getpid()})", file=sys.stderr, flush=True)
+                    time.sleep(float(seconds or 60.0))
+                args = build_parser().parse_args(argv)
+                debug = debug or getattr(args, "debug", False)
+                if args.command in ("run", "probe"):
+                    from . import _jax_cache
+                    _jax_cache.enable()
+                handler = {"run": cmd_run, "report": cmd_report, "list": cmd_list, "probe": cmd_probe,
+                           "calibrate": cmd_calibrate}[args.command]
+                return handler(args)
+            except BrokenPipeError:   # stdout closed early (``ssmverify run | head``): not an error of ours
+                with contextlib.suppress(OSError):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 141
+            except KeyboardInterrupt:
+                _INTERRUPTS.finished()   # a second Ctrl-C now changes nothing
+                print("ssmverify: interrupted; the output folder is as it was", file=sys.stderr, flush=True)
+                return EXIT_INTERRUPTED
+            except SsmverifyError as exc:
+                _INTERRUPTS.finished()
+                print(f"error: {_one_line(exc)}", file=sys.stderr, flush=True)
+                return EXIT_USAGE
+            except Exception as exc:   # noqa: BLE001 - anything else is the toolkit's own fault
+                _INTERRUPTS.finished()
+                if debug:
+                    import traceback
+                    traceback.print_exc()
+                print(f"ssmverify: internal error: {_one_line(f'{type(exc).__name__}: {exc}', 400)}"
+                      + ("" if debug else " (run again with --debug for the traceback)"), file=sys.stderr, flush=True)
+                return EXIT_INTERNAL
+        except KeyboardInterrupt:   # a Ctrl-C that landed while an error above was being reported
+            print("ssmverify: interrupted", file=sys.stderr, flush=True)
+            return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -49,7 +49,8 @@ from theorems.fano import (FANO, FANO_CORRECTED, MAX_SEQUENCE_BITS, alphabet_bit
                            decodable_steps, exact_posterior_reason, fano_phi, fano_steps, horizon_issue, max_error,
                            paper_bound, singular_step, strong_bound, weak_bound)
 
-from ._base import Check, Settings, hypotheses_json, not_applicable
+from ._base import (SECONDS_PER_FLOP, SECONDS_PER_ROW, Check, Settings, hypotheses_json, not_applicable,
+                    simulation_estimate, total_paths)
 from ._verdict import (UNDECIDED, CheckResult, Comparison, combine, interval_comparison, mean_bounds, mean_comparison,
                        representative, staged)
 
@@ -331,6 +332,22 @@ def fano_comparisons(data: dict, steps: list[int], m: int, level: float, claim_i
 
 class _FanoBase(Check):
     claim = FANO
+
+    def estimate(self, regime, settings):
+        """T steps of one chain per path (x_t and h_t kept), every stage drawn; the conditional laws of the
+        2^(m·t) sequences of each enumerated horizon; the posterior in blocks of ≤ 2^21 (row, sequence) pairs."""
+        if self.claim.applicable(regime) is not None or regime.gate_depends_on_state:
+            return 0.0, SECONDS_PER_ROW
+        d, m, T = regime.d, regime.m, fano_steps(regime)
+        n = SAMPLES_PER_PATH * total_paths(settings, settings.max_stages)
+        mem, seconds = simulation_estimate(n, T, 1, 1, d, m, d + m)
+        steps = decodable_steps(regime)
+        per_sequence = d + (d * d if regime.gate_kind == "sigmoid" else 0)   # input-gated: a covariance each
+        laws = sum(2.0 ** (m * t) for t in steps) * per_sequence * 8 * 2
+        block = min(n, max(1, _ROWS_TIMES_SEQUENCES >> m)) * d * d * 8 + _ROWS_TIMES_SEQUENCES * 8 * 10
+        mem = max(mem, laws + block + n * len(steps) * 5 * 8 * 2)
+        seconds += sum(n * 2.0 ** (m * t) * (d * d + 3 * d + 20) for t in steps) * SECONDS_PER_FLOP
+        return mem, seconds + SECONDS_PER_ROW
 
     def planned_comparisons(self, regime, settings):
         if self.claim.applicable(regime) is not None or setting_reason(regime) is not None:

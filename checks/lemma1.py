@@ -25,9 +25,10 @@ from theorems import _constants as K
 from theorems.lemma1 import LEMMA1, LEMMA1_CORRECTED, corrected_factor
 from theorems.model import safe_norm, simulate_traced
 
-from ._base import Check, Settings, Simulation
+from ._base import (SECONDS_PER_ROW, Check, Settings, Simulation, pilot_size, simulation_estimate,
+                    total_paths)
 from ._verdict import EPS, RESOLUTION_ULPS, ratio_comparisons
-from .theorem2 import lyapunov_json
+from .theorem2 import lyapunov_estimate, lyapunov_json
 
 COUPLINGS = ("synchronous", "independent")
 
@@ -115,6 +116,17 @@ class _Lemma1Base(Check):
             return Simulation("lemma1", steps, self.deciding_couplings, _observe_distances, initial, finish)
         return Simulation("lemma1", steps, COUPLINGS, _observe_pairs, initial, finish)
 
+    def estimate(self, regime, settings):
+        """Both couplings of 1 + S chains per path, three values per pair and step (‖Δ_t‖, the corrected
+        right-hand side, the rounding scale), every stage drawn; plus λ₁ for the report."""
+        steps, seps = _steps_and_seps(regime)
+        pilot = pilot_size(settings) if settings.stages is None else 0
+        n = total_paths(settings, settings.max_stages, pilot)
+        mem, seconds = simulation_estimate(n, steps, 1 + len(seps), len(COUPLINGS), regime.d, regime.m,
+                                           3 * len(seps))
+        lyap_mem, lyap_seconds = lyapunov_estimate(regime, settings)
+        return max(mem, lyap_mem), seconds + lyap_seconds + SECONDS_PER_ROW
+
     def planned_comparisons(self, regime, settings):
         if not self.decides(regime):
             return 0
@@ -181,7 +193,7 @@ DEFAULT_RELATIVE_SEPARATIONS = (1e-3, 1.0, 1e2, 1e4)
 
 
 def _steps_and_seps(regime):
-    """Horizon and initial separations; by default (1e-3, 1) × the regime's own length scale."""
+    """Horizon and initial separations; by default (1e-3, 1, 1e2, 1e4) × the regime's own length scale."""
     seps = regime.setting("lemma1", "separations")
     if seps is None:
         seps = tuple(f * regime.length_scale() for f in DEFAULT_RELATIVE_SEPARATIONS)

@@ -67,7 +67,7 @@ from theorems.rate_distortion import (RD_CONVERSE, RD_CURVE, THEOREM1, GaussianS
                                       discretise, evaluate_linear, gaussian_source, linear_compressors,
                                       optimal_channel, source_range_note, source_reason, SOURCE_FLOOR)
 
-from ._base import Check, Settings, hypotheses_json, not_applicable
+from ._base import SECONDS_PER_FLOP, SECONDS_PER_ROW, Check, Settings, hypotheses_json, not_applicable, total_paths
 from ._verdict import (HOLDS, INCONCLUSIVE, RTOL, UNDECIDED, VIOLATED, CheckResult, Comparison, combine,
                        exact_comparison, interval_comparison, representative, staged)
 
@@ -315,6 +315,19 @@ def closed_comparison(label: str, value: float, bound: float, claimed: str, meta
 
 
 class _RDBase(Check):
+    samples_per_path = 0   # Monte Carlo draws of the source per path of the run settings (0: closed forms only)
+
+    def estimate(self, regime, settings):
+        """The exact law of h_t (d×d products and eigen-decompositions, up to a few hundred of them for the
+        default horizon), plus the source draws of the quantisers (a dozen n × d arrays), every stage drawn."""
+        if regime.gate_kind != "constant" or regime.input_law != "gaussian":
+            return 0.0, SECONDS_PER_ROW          # not applicable: nothing is computed
+        d = regime.d
+        n = self.samples_per_path * total_paths(settings, settings.max_stages)
+        mem = 12.0 * n * d * 8 + 24.0 * d * d * 8 + 256 * 2**20 * (self.samples_per_path == 0)
+        seconds = 6000.0 * d ** 3 * SECONDS_PER_FLOP + 1.2e-6 * n * d   # quantisers: ~1 µs per coordinate drawn
+        return mem, seconds + SECONDS_PER_ROW
+
     def _na(self, regime):
         """The row when nothing can be computed: NOT_APPLICABLE (setting) or INCONCLUSIVE (float64 range)."""
         reason = source_reason(regime)
@@ -361,6 +374,7 @@ class _RDBase(Check):
 
 class RDConverseCheck(_RDBase):
     claim = RD_CONVERSE
+    samples_per_path = SAMPLES_PER_PATH
 
     def _linear(self, regime, src):
         scale = float(np.trace(src.cov)) / src.d
@@ -451,6 +465,7 @@ class RDConverseCheck(_RDBase):
 
 class Theorem1Check(_RDBase):
     claim = THEOREM1
+    samples_per_path = THEOREM1_SAMPLES_PER_PATH
 
     def planned_comparisons(self, regime, settings):
         if not self._computable(regime):

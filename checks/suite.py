@@ -115,14 +115,15 @@ def run_rows(rows: list[Row], settings: Settings, progress: Callable[[str], None
         details["statistics"] = settings.stats_json()
         details["reproduce"] = reproduce_command(row, settings)
         plots = details.get("plots", [])
-        slug = f"{_slug(row.regime.name)}--{_slug(row.claim)}"
-        figures = tuple(f"figures/{slug}{'' if k == 0 else f'-{k}'}.png" for k in range(len(plots)))
+        stem = _figure_stem(row.regime.name, row.claim)  # unique per (regime, claim), even for look-alike names
+        figures = tuple(f"figures/{stem}{'' if k == 0 else f'-{k}'}.png" for k in range(len(plots)))
         results.append(dataclasses.replace(result, details=details, figures=figures))
     return results
 
 
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text).strip("-") or "x"
+def _figure_stem(regime: str, claim: str) -> str:
+    from reports._format import figure_stem  # the one slug rule, shared with the reports' HTML ids
+    return figure_stem(regime, claim)
 
 
 def environment() -> dict:

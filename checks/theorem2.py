@@ -12,7 +12,8 @@ The claim is decided in one of three tiers, named in the row's ``details.method`
   interval).
 * **state-dependent** (the gate reads h): Monte Carlo.  Each path runs one chain from h_0 and
   one from h_0 + r·u for every radius r (from 1e-3 to 1e4 times the regime's own length scale,
-  plus any the regime file gives), all on the same inputs and noise (synchronous coupling).
+  plus any the regime file gives; a fresh random direction u per path), all on the same inputs and
+  noise (synchronous coupling).
   FAIL where the states overflow (divergence observed) or the coupling distance E‖h_t − h'_t‖²
   grows significantly over the second half of the window; PASS only where it decays
   significantly from every start; INCONCLUSIVE otherwise.  The window ends at the horizon, or
@@ -40,7 +41,8 @@ from theorems.model import safe_norm, simulate_traced
 from theorems.theorem2 import (INPUT_GATED, LINEAR, STATE_DEPENDENT, THEOREM2, chain_tier,
                                exact_moments, innovation_covariance, linear_transition, spectral_radius_certificate)
 
-from ._base import Check, Settings, Simulation
+from ._base import (SECONDS_PER_FLOP, SECONDS_PER_ROW, Check, Settings, Simulation, chain_step_seconds,
+                    pilot_size, simulation_estimate, total_paths)
 from ._verdict import (EPS, HOLDS, RESOLUTION_ULPS, UNDECIDED, VIOLATED, exact_comparison, interval_comparison,
                        observation_comparison, ratio_comparison)
 
@@ -67,6 +69,8 @@ def radii(regime: Regime) -> tuple[float, ...]:
 
 
 def initial_states(regime: Regime, settings: Settings) -> np.ndarray:
+    """Representative starts (one fixed direction per radius) for the exact laws a linear chain reports;
+    the simulation draws a fresh direction per path."""
     rs = radii(regime)
     u = settings.rng(regime.name, "theorem2", "initial directions").standard_normal((len(rs), regime.d))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
@@ -83,6 +87,35 @@ class Theorem2Check(Check):
     def splits(self, regime) -> bool:
         return chain_tier(regime) == STATE_DEPENDENT
 
+    def estimate(self, regime, settings):
+        """The coupled paths (3 values per chain and step), plus the tier's own work: the exact moments and W2
+        of a linear chain, the d² × d² second-moment operator of an input-gated one, λ₁ for the others."""
+        tier = chain_tier(regime)
+        d, m, steps = regime.d, regime.m, _steps(regime)
+        starts = 1 + len(radii(regime))
+        stages = 1 if tier == LINEAR else settings.max_stages
+        pilot = pilot_size(settings) if tier == STATE_DEPENDENT and settings.stages is None else 0
+        mem, seconds = simulation_estimate(total_paths(settings, stages, pilot), steps, starts, 1, d, m, 3 * starts)
+        if tier == LINEAR:
+            # exact_moments keeps (steps + 1) d×d covariances (twice: list and array), two calls alive at once;
+            # W2 at every step from every start costs a few d×d square roots.
+            mem = max(mem, 4.0 * (steps + 1) * d * d * 8)
+            seconds += (starts + 1) * steps * (60.0 * d ** 3 * SECONDS_PER_FLOP + 5e-5)
+        elif tier == INPUT_GATED:
+            if regime.input_law == "rademacher" and m <= 12:
+                nodes = 2 ** m
+            elif regime.input_law == "gaussian" and m <= 3:
+                nodes = min(2 ** 21, 1024 ** m)
+            else:
+                nodes = 100_000
+            mem = max(mem, 3.0 * nodes * d * d * 8 + 6.0 * d ** 4 * 8)
+            seconds += 2 * (2.0 * nodes * d ** 4 + 25.0 * d ** 6) * SECONDS_PER_FLOP
+        k = min(EMPIRICAL_W2_MAX, settings.paths // 2)   # empirical W2: an exact k × k assignment per start
+        seconds += starts * 0.5e-9 * k ** 3 if d > 1 else 0.0
+        mem = max(mem, 4.0 * k * k * 8)
+        lyap_mem, lyap_seconds = lyapunov_estimate(regime, settings)
+        return max(mem, lyap_mem), seconds + lyap_seconds + SECONDS_PER_ROW
+
     def planned_comparisons(self, regime, settings):
         if not self.decides(regime):
             return 0
@@ -94,12 +127,20 @@ class Theorem2Check(Check):
         return 0
 
     def simulation(self, regime: Regime, settings: Settings, probe: bool = False) -> Simulation:
-        starts = initial_states(regime, settings)
-        return Simulation(
-            "theorem2", _steps(regime), ("synchronous",), _observe,
-            lambda first, n: np.repeat(starts[None], n, axis=0),
-            lambda final, obs: {"final": final, **obs},
-        )
+        rs = np.asarray(radii(regime))
+
+        def initial(first, n):
+            # A fresh direction per path and radius (as Lemma 1 does): a basin that lies in some direction
+            # is met by a share of the paths, not by luck of one draw (in 1-D: either sign).
+            rng = settings.rng(regime.name, "theorem2", f"directions from path {first}")
+            u = rng.standard_normal((n, rs.size, regime.d))
+            u /= np.linalg.norm(u, axis=2, keepdims=True)
+            h0s = np.repeat(regime.h0[None, None, :], 1 + rs.size, axis=1).repeat(n, axis=0)
+            h0s[:, 1:, :] += rs[None, :, None] * u
+            return h0s
+
+        return Simulation("theorem2", _steps(regime), ("synchronous",), _observe, initial,
+                          lambda final, obs: {"final": final, **obs})
 
     def margin_function(self, regime, settings, n):
         """max over starts of E‖Δ_T‖²/E‖Δ_(T/2)‖² − 1 on n fixed paths, differentiable in the model."""
@@ -321,6 +362,17 @@ def _second_moment(regime, level):
     """ρ(E[M(x) ⊗ M(x)]) for an input-gated regime, its interval at error ``level`` per side."""
     from estimators._second_moment import second_moment_radius_regime
     return second_moment_radius_regime(regime, confidence=1.0 - 2.0 * level)
+
+
+def lyapunov_estimate(regime, settings) -> tuple[float, float]:
+    """(bytes, seconds) of :func:`lyapunov_json`: exact (a few d×d decompositions) for a linear chain, else
+    tangent propagation (about three chain steps per step) along LYAPUNOV_PATHS paths."""
+    d, m = regime.d, regime.m
+    if chain_tier(regime) == LINEAR:
+        return 8.0 * 8 * d * d, 50.0 * d ** 3 * SECONDS_PER_FLOP
+    n = LYAPUNOV_PATHS // 2 if settings.quick else LYAPUNOV_PATHS
+    return (8.0 * 256 * (d * d + d + m) * 8,
+            n * (LYAPUNOV_STEPS + LYAPUNOV_BURN_IN) * 3 * chain_step_seconds(d, m))
 
 
 def lyapunov_json(regime, settings, steps: int | None = None) -> dict:

@@ -7,7 +7,10 @@ of results.json, and keys it does not know are shown generically
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import re
 
 from ._io import as_float
 
@@ -36,11 +39,35 @@ COMPARISON_COLUMNS = ("label", "statistic", "bound", "margin", "ci", "claimed", 
 _RELATION = {"<=": "≤", "<": "<", ">=": "≥", ">": ">", "==": "="}
 
 
+# Characters that must never reach a terminal or a page as themselves: C0 and C1 controls (escape sequences,
+# carriage returns, NUL), line and paragraph separators, the bidirectional overrides that reorder what is
+# shown ("Trojan Source"), and lone surrogates (no encoding can write them).
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                        r"\ud800-\udfff]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match) -> str:
+    ch = match.group()
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text) -> str:
+    """``text`` as one line with every control character shown as its escape (ESC as the four characters
+    ``\\x1b``, a newline as ``\\n``); ``None`` is the empty string. Every renderer passes the strings of
+    results.json through this before its own escaping, so no name can move a cursor or reorder a line."""
+    s = "" if text is None else str(text)
+    return _INVISIBLE.sub(_escaped, s) if _INVISIBLE.search(s) else s
+
+
 def num(value, digits: int = 4) -> str:
     try:
         x = as_float(value)
-    except (KeyError, TypeError, ValueError):
-        return str(value)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return visible(value)
     if math.isnan(x):
         return "—"
     if math.isinf(x):
@@ -154,8 +181,10 @@ def humanize(key: str) -> str:
     return str(key).replace("_", " ")
 
 
-def value_text(value, limit: int = 8) -> str:
+def value_text(value, limit: int = 8, _depth: int = 0) -> str:
     """Any JSON value as one readable line (numbers to 4 significant digits, long lists shortened)."""
+    if _depth > 32:
+        return "…"
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -167,11 +196,11 @@ def value_text(value, limit: int = 8) -> str:
     if isinstance(value, dict):
         if not value:
             return "—"
-        return "; ".join(f"{humanize(k)}: {value_text(v, limit)}" for k, v in value.items())
+        return "; ".join(f"{humanize(k)}: {value_text(v, limit, _depth + 1)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
         if not value:
             return "none"
-        items = [value_text(v, limit) for v in value]
+        items = [value_text(v, limit, _depth + 1) for v in value]
         if len(items) > limit:
             items = items[: limit - 2] + ["…", items[-1]]
             return "[" + ", ".join(items) + f"] ({len(value)} values)"
@@ -245,28 +274,44 @@ def comparison_table(row: dict) -> tuple[list[str], list[dict]]:
     return columns, comps
 
 
-def slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in str(text)).strip("-") or "x"
+_SLUG_LIMIT = 60  # characters of a name kept in a file name or an id
+
+
+def slug(text) -> str:
+    """The one rule for names in file names and HTML ids: ASCII letters, digits, ``-`` and ``_`` kept, anything
+    else a ``-``, at most 60 characters (so any name gives a portable, short file name); ``x`` if nothing is left.
+    Different names can share a slug: :func:`figure_stem` and :func:`anchors` add what makes theirs unique."""
+    s = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_" else "-" for ch in str(text)).strip("-")
+    return s[:_SLUG_LIMIT].strip("-") or "x"
+
+
+def figure_stem(regime, claim) -> str:
+    """The file name (without ``.png``) of a row's figure: the slugs of regime and claim, then 8 hex digits of a
+    hash of the exact (regime, claim), so names that look alike (``a/b`` and ``a-b``) never share a file."""
+    exact = json.dumps([str(regime), str(claim)], ensure_ascii=True)
+    return f"{slug(regime)}--{slug(claim)}-{hashlib.sha256(exact.encode('ascii')).hexdigest()[:8]}"
 
 
 def anchors(results: list[dict]) -> list[str]:
-    """One unique HTML id per row (``card-REGIME--CLAIM``), the same in index.html and report.md."""
-    seen: dict[str, int] = {}
+    """One unique HTML id per row (``card-REGIME--CLAIM``, then ``-2``, ``-3``... where slugs coincide),
+    the same in index.html and report.md."""
+    used: set[str] = set()
+    next_k: dict[str, int] = {}
     out = []
     for row in results:
         base = f"card-{slug(row.get('regime'))}--{slug(row.get('claim'))}"
-        k = seen.get(base, 0)
-        seen[base] = k + 1
-        out.append(base if k == 0 else f"{base}-{k + 1}")
+        anchor, k = base, next_k.get(base, 1)
+        while anchor in used:
+            k += 1
+            anchor = f"{base}-{k}"
+        next_k[base] = k
+        used.add(anchor)
+        out.append(anchor)
     return out
 
 
 def ordered_unique(values) -> list:
-    out = []
-    for v in values:
-        if v not in out:
-            out.append(v)
-    return out
+    return list(dict.fromkeys(values))
 
 
 def claim_index(results: list[dict]) -> dict[str, dict]:

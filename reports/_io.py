@@ -1,12 +1,23 @@
-"""JSON with explicit non-finite numbers, and atomic file writes."""
+"""JSON with explicit non-finite numbers, atomic file writes, and output folders that always hold one complete run."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import json
 import math
 import os
+import shutil
+import sys
 import tempfile
+import time
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
 
 import numpy as np
 
@@ -67,3 +78,352 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+# --- test hooks ----------------------------------------------------------------------------------------
+
+TEST_HOOK = "SSMVERIFY_TEST_HOOK"
+
+
+def test_hook_active(stage: str) -> bool:
+    """Whether the environment asks to pause at ``stage`` (tests only: ``SSMVERIFY_TEST_HOOK=STAGE[:SECONDS]``)."""
+    return os.environ.get(TEST_HOOK, "").partition(":")[0] == stage
+
+
+def test_hook(stage: str) -> None:
+    """For the kill and interrupt tests: with ``SSMVERIFY_TEST_HOOK=STAGE[:SECONDS]``, say so on stderr and
+    pause at ``stage`` (default 60 s) so that a test can signal the process at a known moment.  Stages:
+    ``start`` (in ``checks.cli.main``, before anything is imported), ``simulate`` (before the second row),
+    ``figures`` (in a figure worker), ``write`` (between report files), ``swap`` (between the two renames of
+    the folder swap), ``committed`` (after the swap).  Does nothing otherwise."""
+    if not test_hook_active(stage):
+        return
+    seconds = os.environ[TEST_HOOK].partition(":")[2]
+    print(f"ssmverify-test-hook: {stage} (pid {os.getpid()})", file=sys.stderr, flush=True)
+    time.sleep(float(seconds or 60.0))
+
+
+# --- the output folder: always one complete run --------------------------------------------------------
+
+class FolderError(ValueError):
+    """An output folder that cannot be used (the caller passes its own error class instead)."""
+
+
+_LOCK, _NEW, _OLD = ".ssmverify-lock", ".ssmverify-new-", ".ssmverify-old-"
+_PROBE = ".ssmverify-write-test"
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 with RENAME_EXCHANGE); False where that is unavailable."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _remove(path: Path) -> None:
+    if os.path.islink(path) or not os.path.isdir(path):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class OutputFolder:
+    """An output folder that always holds one complete run: the old one or the new one, nothing between.
+
+    ``open()`` validates the path (no side effect yet), creates the missing parents, takes the lock
+    (``.NAME.ssmverify-lock`` beside the folder, an advisory ``flock`` that dies with its process; its text
+    says which run holds it), cleans what a killed run left (its staging folders are removed; a folder it
+    had renamed aside is put back when the folder itself is missing), then creates the staging folder
+    ``.NAME.ssmverify-new-…`` beside it and proves it writable.  The run writes into ``staging``;
+    ``commit()`` carries over the files of the old folder the tool does not own (``owned(relative path,
+    is_dir)``), then swaps the staging folder in (one atomic exchange on Linux; elsewhere the old folder
+    is renamed aside, the new one renamed in, the old one deleted) and deletes the old run.
+    ``close()`` (or leaving the ``with`` block) removes the staging folder of a run that did not commit,
+    the parents it created, and the lock.
+
+    A folder that exists must be empty, hold ``marker`` (a run of this tool) or hold only files the tool
+    owns: anything else is refused rather than replaced.
+    """
+
+    def __init__(self, path, *, option: str = "--out", marker: str = "results.json", owned=None,
+                 error: type[Exception] = FolderError):
+        self.option, self.marker, self.error = option, marker, error
+        self.owned = owned or (lambda rel, is_dir: False)
+        text = os.fspath(path) if not isinstance(path, str) else path
+        if not text:
+            raise error(f"{option}: an empty path names no folder")
+        if "\0" in text:
+            raise error(f"{option}: the path contains a NUL byte")
+        self.given = text
+        absolute = Path(os.path.abspath(text))
+        self.path = Path(os.path.realpath(absolute)) if os.path.islink(absolute) else absolute
+        self.parent, self.name = self.path.parent, self.path.name
+        self.lock_path = self.parent / f".{self.name}{_LOCK}"
+        self.staging: Path | None = None
+        self.committed = False
+        self._lock_fd: int | None = None
+        self._created: list[Path] = []
+
+    # -- checks without side effects ------------------------------------------------------------------
+
+    def _fail(self, problem: str):
+        raise self.error(f"{self.option} {self.given}: {problem}")
+
+    def foreign(self) -> list[str]:
+        """Entries of the existing folder the tool does not own (relative paths)."""
+        out = []
+        for root, dirs, files in os.walk(self.path):
+            rel_root = Path(root).relative_to(self.path)
+            for name in dirs + files:
+                rel = rel_root / name
+                full = Path(root) / name
+                is_dir = full.is_dir() and not full.is_symlink()
+                if not self.owned(rel, is_dir) and not (name.startswith(".") and name.endswith(".tmp")):
+                    out.append(str(rel))
+            dirs[:] = [d for d in dirs if self.owned(rel_root / d, True)]   # inside a foreign folder: all foreign
+        return out
+
+    def check(self) -> None:
+        """Refuse a path that cannot become the output folder; creates and changes nothing."""
+        if self.name in ("", ".", "..") or self.path == self.path.parent:
+            self._fail("not a folder that can be replaced (a file system root, '.' or '..')")
+        try:
+            here = Path(os.path.realpath(os.getcwd()))
+        except OSError:
+            here = None
+        if here is not None and (here == self.path or self.path in here.parents):
+            self._fail("the current folder (or one above it) cannot be replaced by a run; name a folder below it")
+        if os.path.islink(self.given) and not self.path.exists():
+            self._fail("a symbolic link to nothing")
+        probe = self.path
+        while not os.path.lexists(probe):
+            probe = probe.parent
+        if probe != self.path and not probe.is_dir():
+            self._fail(f"{probe} is a file, so no folder can be made under it")
+        if probe == self.path:
+            if not self.path.is_dir():
+                self._fail("exists and is not a folder")
+            if not (self.path / self.marker).is_file():
+                try:
+                    foreign = self.foreign()
+                except OSError as exc:
+                    self._fail(f"cannot be read: {exc.strerror or exc}")
+                if foreign:
+                    self._fail(f"holds files that are not from an ssmverify run ({', '.join(foreign[:3])}"
+                               f"{', …' if len(foreign) > 3 else ''}) and no {self.marker}; refusing to replace "
+                               f"it: choose an empty or new folder")
+            if not os.access(self.path, os.W_OK | os.X_OK):
+                self._fail("no permission to replace its contents")
+            probe = self.parent
+        if not os.access(probe, os.W_OK | os.X_OK):
+            self._fail(f"no permission to write in {probe}")
+        if fcntl is not None and self.lock_path.is_file():   # in use now? (checked for real by open())
+            try:
+                fd = os.open(self.lock_path, os.O_RDONLY)
+            except OSError:
+                return
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                self._fail(f"is in use by another ssmverify run ({self._holder()}; lock {self.lock_path}); "
+                           f"wait for it to finish or choose another {self.option}")
+            finally:
+                os.close(fd)
+
+    # -- lock --------------------------------------------------------------------------------------------
+
+    def _holder(self) -> str:
+        try:
+            info = json.loads(self.lock_path.read_text(encoding="utf-8"))
+            return f"pid {int(info['pid'])}, started {info['started']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            return "a process whose lock file cannot be read"
+
+    def _lock(self) -> None:
+        info = json.dumps({"pid": os.getpid(), "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+                           "command": " ".join(sys.argv)}, ensure_ascii=True) + "\n"
+        while True:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                elif not _claim_without_flock(self.lock_path, fd):
+                    raise BlockingIOError
+            except (BlockingIOError, PermissionError):
+                os.close(fd)
+                self._fail(f"is in use by another ssmverify run ({self._holder()}; lock {self.lock_path}); "
+                           f"wait for it to finish or choose another {self.option}")
+            try:   # the file may have been removed (and re-created) by its last holder meanwhile: retry then
+                same = os.path.samestat(os.fstat(fd), os.stat(self.lock_path))
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, info.encode())
+            self._lock_fd = fd
+            return
+
+    def _unlock(self) -> None:
+        if self._lock_fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(self.lock_path)   # while still holding it: a newcomer that opened it retries
+        os.close(self._lock_fd)
+        self._lock_fd = None
+
+    # -- life cycle --------------------------------------------------------------------------------------
+
+    def recover(self) -> list[str]:
+        """Clean what killed runs left beside the folder (call with the lock held). Returns what was done."""
+        done = []
+        try:
+            entries = sorted(self.parent.iterdir())
+        except OSError:
+            return done
+        new = [p for p in entries if p.name.startswith(f".{self.name}{_NEW}")]
+        old = sorted((p for p in entries if p.name.startswith(f".{self.name}{_OLD}")),
+                     key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for p in new:
+            _remove(p)
+            done.append(f"removed {p.name}")
+        if old and not os.path.lexists(self.path):
+            os.rename(old[0], self.path)
+            done.append(f"restored {self.path.name} from {old[0].name}")
+            old = old[1:]
+        for p in old:
+            _remove(p)
+            done.append(f"removed {p.name}")
+        return done
+
+    def open(self) -> "OutputFolder":
+        self.check()
+        try:
+            missing = []
+            probe = self.parent
+            while not probe.exists():
+                missing.append(probe)
+                probe = probe.parent
+            for folder in reversed(missing):
+                folder.mkdir()
+                self._created.append(folder)
+            self._lock()
+            self.recover()
+            token = f"{os.getpid()}-{os.urandom(4).hex()}"
+            staging = self.parent / f".{self.name}{_NEW}{token}"
+            staging.mkdir()
+            self.staging = staging
+            probe_file = staging / _PROBE
+            with open(probe_file, "wb") as fh:
+                fh.write(b"ssmverify\n")
+            os.unlink(probe_file)
+        except OSError as exc:
+            self.close()
+            self._fail(f"cannot write there: {exc.strerror or exc}")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _carry_over(self) -> None:
+        """Hard-link (or copy) the old folder's files that the tool does not own into the staging folder."""
+        if not self.path.is_dir():
+            return
+        for root, dirs, files in os.walk(self.path):
+            rel_root = Path(root).relative_to(self.path)
+            links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+            dirs[:] = [d for d in dirs if d not in links]
+            for name in dirs:
+                rel = rel_root / name
+                if not self.owned(rel, True):
+                    (self.staging / rel).mkdir(parents=True, exist_ok=True)
+            for name in files + links:
+                rel = rel_root / name
+                if self.owned(rel, False) or (name.startswith(".") and name.endswith(".tmp")):
+                    continue
+                src, dst = Path(root) / name, self.staging / rel
+                if os.path.lexists(dst):
+                    continue
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if os.path.islink(src):
+                    os.symlink(os.readlink(src), dst)
+                    continue
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copy2(src, dst)
+
+    def commit(self) -> None:
+        """Swap the staging folder in; from here on the folder holds the new run."""
+        try:
+            self._carry_over()
+        except OSError as exc:
+            self._fail(f"cannot carry the files of the old folder over into the new run: {exc.strerror or exc}")
+        old = None
+        if not os.path.lexists(self.path):
+            os.rename(self.staging, self.path)
+        elif not test_hook_active("swap") and _exchange(self.staging, self.path):
+            old = self.staging                     # holds the old run now
+        else:
+            old = self.parent / f".{self.name}{_OLD}{os.getpid()}-{os.urandom(4).hex()}"
+            os.rename(self.path, old)
+            test_hook("swap")
+            try:
+                os.rename(self.staging, self.path)
+            except BaseException:
+                os.rename(old, self.path)
+                raise
+        self.committed = True
+        self.staging = None
+        if old is not None:
+            _remove(old)
+
+    def close(self) -> None:
+        if self.staging is not None:
+            _remove(self.staging)
+            self.staging = None
+        self._unlock()
+        if not self.committed:
+            for folder in reversed(self._created):   # the parents this run made, innermost first
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            self._created = []
+
+    def __enter__(self) -> "OutputFolder":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _claim_without_flock(lock_path: Path, fd: int) -> bool:
+    """Where flock is missing: the lock is ours when the file is empty or names a process that is gone."""
+    try:
+        info = json.loads(os.read(fd, 4096) or b"{}")
+        pid = int(info.get("pid", 0))
+    except (ValueError, TypeError, AttributeError):
+        return True
+    if pid <= 0 or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False

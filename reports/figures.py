@@ -19,13 +19,20 @@ a new claim's figures need no change here. How it looks, for every figure:
   counted in a note under the axes; results.json keeps them;
 * a panel with more than four legend entries gets its legend beside the axes, not over the data;
 * long labels are wrapped; PNG and PDF carry no timestamps, so re-rendering gives the same bytes.
+
+Every text of a spec is data: it is drawn as plain text (matplotlib's math text is off for it, so
+``$`` is a dollar sign), control characters are shown as escapes (``\\x1b``), and very long texts
+are shortened. A series whose arrays disagree in length is left out and counted in the note; an
+unknown marker or colour falls back to the default.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import textwrap
+import warnings
 
 import matplotlib
 
@@ -34,6 +41,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ._format import visible  # noqa: E402
 from ._io import as_float  # noqa: E402
 
 STYLE = {
@@ -54,6 +62,38 @@ STYLE = {
 }
 _LINESTYLES = {"solid": "-", "dashed": "--", "dotted": ":", "step": "-"}
 _REFERENCE_COLOURS = ["#000000", "#555555", "#999999"]
+# Markers a spec may name (one character each, so also a valid errorbar format); anything else draws "o".
+MARKERS = (".", "o", "v", "^", "<", ">", "s", "p", "*", "h", "H", "+", "x", "X", "D", "d", "|", "_", "P", "8")
+_TEXT_LIMIT = 500   # characters of one text from a spec (title, label, note) that are drawn
+MAX_PANELS = 12     # panels drawn side by side (the figure widens with each)
+
+
+def _text(value, limit: int = _TEXT_LIMIT) -> str:
+    """A text from a spec as it is drawn: control characters escaped, shortened to ``limit`` characters."""
+    s = visible(value)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _label(value) -> str | None:
+    """A legend label (``None``: no legend entry)."""
+    return None if value is None or value == "" else _text(value, 120)
+
+
+@contextlib.contextmanager
+def _quiet_glyphs():
+    """No warning on stderr for what the data holds: a character the font lacks is drawn as a box, and a log
+    axis with nothing positive on it stays empty (the note under the axes counts what is not drawn)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r"Data has no positive values", category=UserWarning)
+        yield
+
+
+def _plain(*texts) -> None:
+    """Turn math text off for matplotlib Text objects drawn from data: ``$`` is a dollar sign."""
+    for t in texts:
+        if t is not None:
+            t.set_parse_math(False)
 
 
 def _arr(values) -> np.ndarray:
@@ -114,7 +154,7 @@ def _colour_groups(series: list[dict]) -> list[str | None]:
     out: list[str | None] = []
     used = 0
     for s in series:
-        if s.get("color"):
+        if s.get("color") and isinstance(s["color"], str) and matplotlib.colors.is_color_like(s["color"]):
             out.append(s["color"])
             continue
         label = str(s.get("label", ""))
@@ -150,28 +190,40 @@ def _robust_limits(values: np.ndarray, refs: list[float]) -> tuple[float, float]
     return bottom - pad, top + pad
 
 
+def _mismatched(s: dict) -> str | None:
+    """Why a series cannot be drawn as given (arrays of different lengths), or None."""
+    n = len(s.get("x", []))
+    for key in ("y", "lo", "hi", "yerr_lo", "yerr_hi"):
+        if key in s and len(s[key]) != n:
+            return f"series {_text(s.get('label'), 60)!r}: {n} x values but {len(s[key])} {key} values"
+    return None
+
+
 def _draw_panel(ax, panel: dict, legend_outside: bool) -> None:
     ylog = panel.get("yscale") == "log"
     xlog = panel.get("xscale") == "log"
-    series = panel.get("series", [])
+    skipped = [why for why in map(_mismatched, panel.get("series", [])) if why]
+    series = [s for s in panel.get("series", []) if not _mismatched(s)]
     colours = _colour_groups(series)
     drawn = []  # (x, y, colour) of every series, for the off-scale markers
     for s, colour in zip(series, colours):
         x, y = _drawable(_arr(s["x"]), xlog), _positive_only(_drawable(_arr(s["y"]), ylog), ylog)
         style = s.get("style", "solid")
+        label = _label(s.get("label"))
+        marker = s.get("marker") if s.get("marker") in MARKERS else None
         if style == "points":
             yerr = None
-            if "yerr_lo" in s:
+            if "yerr_lo" in s and "yerr_hi" in s:
                 lo, hi = _drawable(_arr(s["yerr_lo"]), ylog), _drawable(_arr(s["yerr_hi"]), ylog)
                 with np.errstate(over="ignore", invalid="ignore"):
                     yerr = np.vstack([np.clip(y - lo, 0, None), np.clip(hi - y, 0, None)])
                 yerr = np.where(np.isfinite(yerr) & (ylog | (yerr <= _LINEAR_MAX)), yerr, 0.0)
-            ax.errorbar(x, y, yerr=yerr, fmt=s.get("marker", "o"), ms=4, capsize=2, label=s["label"], color=colour)
+            ax.errorbar(x, y, yerr=yerr, fmt=marker or "o", ms=4, capsize=2, label=label, color=colour)
             drawn.append((x, y, colour))
             continue
         drawstyle = "steps-post" if style == "step" else "default"
         (line,) = ax.plot(x, y, _LINESTYLES.get(style, "-"), lw=1.8 if style == "dotted" else 1.5,
-                          drawstyle=drawstyle, label=s["label"], marker=s.get("marker"), ms=3, color=colour)
+                          drawstyle=drawstyle, label=label, marker=marker, ms=3, color=colour)
         drawn.append((x, y, line.get_color()))
         if "lo" in s and "hi" in s:
             lo, hi = _drawable(_arr(s["lo"]), ylog), _drawable(_arr(s["hi"]), ylog)
@@ -184,19 +236,20 @@ def _draw_panel(ax, panel: dict, legend_outside: bool) -> None:
     for k, h in enumerate(panel.get("hlines", [])):
         y = as_float(h["y"])
         if math.isfinite(y) and (not ylog or y > 0) and not _too_large(np.array([y]), ylog).any():
-            ax.axhline(y, color=_REFERENCE_COLOURS[k % 3], lw=2.0, ls=["-", "--", "-."][k % 3], label=h["label"],
-                       zorder=1.5)
+            ax.axhline(y, color=_REFERENCE_COLOURS[k % 3], lw=2.0, ls=["-", "--", "-."][k % 3],
+                       label=_label(h.get("label")), zorder=1.5)
             refs.append(y)
     for v in panel.get("vlines", []):
         x = as_float(v["x"])
         if math.isfinite(x) and not _too_large(np.array([x]), xlog).any():
-            ax.axvline(x, color="#777777", lw=1.0, ls=":", label=v.get("label"))
+            ax.axvline(x, color="#777777", lw=1.0, ls=":", label=_label(v.get("label")))
     if ylog:
         ax.set_yscale("log")
     if xlog:
         ax.set_xscale("log")
-    notes = [panel["note"]] if panel.get("note") else []
-    missing = _undrawn_note(panel)
+    notes = [_text(panel["note"])] if panel.get("note") else []
+    notes += [f"{why}: not drawn" for why in skipped]
+    missing = _undrawn_note({**panel, "series": series})
     if missing:
         notes.append(missing)
     if not ylog and drawn:
@@ -218,21 +271,22 @@ def _draw_panel(ax, panel: dict, legend_outside: bool) -> None:
                 biggest = max(extreme, key=abs)
                 notes.append(f"▲▼ {off} point{'s' if off > 1 else ''} off the axis, drawn at its edge "
                              f"(most extreme {biggest:.4g})")
-    ax.set_xlabel(_wrap(panel.get("xlabel", ""), 60))
-    ax.set_ylabel(_wrap(panel.get("ylabel", ""), 40))
+    _plain(ax.set_xlabel(_wrap(_text(panel.get("xlabel", "")), 60)))
+    _plain(ax.set_ylabel(_wrap(_text(panel.get("ylabel", "")), 40)))
     if panel.get("title"):
-        ax.set_title(_wrap(panel["title"], 50))
+        _plain(ax.set_title(_wrap(_text(panel["title"]), 50)))
     if notes:
         # anchored under the x-axis label (x in axes fraction, y at the label's bottom), whatever its height
         text = "\n".join(_wrap(note, 95 if legend_outside else 80) for note in notes)
-        ax.annotate(text, xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label),
-                    xytext=(0, -4), textcoords="offset points", fontsize=7.5, color="#444444", va="top")
+        _plain(ax.annotate(text, xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label),
+                           xytext=(0, -4), textcoords="offset points", fontsize=7.5, color="#444444", va="top"))
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         if legend_outside:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+            legend = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
         else:
-            ax.legend(loc="best")
+            legend = ax.legend(loc="best")
+        _plain(*legend.get_texts())
 
 
 def _wrap(text, width: int) -> str:
@@ -243,16 +297,16 @@ _OUTSIDE = 4  # a panel with more legend entries than this gets its legend besid
 
 
 def render(spec: dict) -> "matplotlib.figure.Figure":
-    panels = spec.get("panels", [])
+    panels = spec.get("panels", [])[:MAX_PANELS]
     n = max(len(panels), 1)
     outside = [_legend_entries(p) > _OUTSIDE for p in panels] or [False]
     width = max(sum(4.8 + (3.0 if o else 0.0) for o in outside), 6.4)
-    with plt.rc_context(STYLE):
+    with plt.rc_context(STYLE), _quiet_glyphs():
         fig, axes = plt.subplots(1, n, figsize=(width, 4.0), squeeze=False,
                                  gridspec_kw={"width_ratios": [4.8 + (3.0 if o else 0.0) for o in outside]})
         for ax, panel, o in zip(axes[0], panels, outside):
             _draw_panel(ax, panel, o)
-        fig.suptitle(_wrap(spec.get("title", ""), int(width * 11)), fontsize=11, fontweight="bold")
+        _plain(fig.suptitle(_wrap(_text(spec.get("title", "")), int(width * 11)), fontsize=11, fontweight="bold"))
         fig.tight_layout()
     return fig
 
@@ -265,7 +319,8 @@ def save(fig, formats=("png",), dpi=None) -> dict[str, bytes]:
     out = {}
     for fmt in formats:
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, metadata=_METADATA[fmt], **({"dpi": dpi} if dpi else {}))
+        with _quiet_glyphs():
+            fig.savefig(buf, format=fmt, metadata=_METADATA[fmt], **({"dpi": dpi} if dpi else {}))
         out[fmt] = buf.getvalue()
     plt.close(fig)
     return out

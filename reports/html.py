@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import struct
 from html import escape
+from urllib.parse import quote
 
 from . import _format as f
 from ._io import as_float
@@ -139,7 +140,14 @@ def render(document: dict, images: dict[str, bytes] | None = None) -> str:
 
 
 def _e(text) -> str:
-    return escape("" if text is None else str(text), quote=True)
+    """A value from results.json as HTML text or attribute value: control characters shown as escapes
+    (``\\x1b``), then ``& < > " '`` escaped."""
+    return escape(f.visible(text), quote=True)
+
+
+def _target(path) -> str:
+    """A relative link target (characters other than letters, digits and ``/._-`` percent-encoded), escaped."""
+    return _e(quote(f.visible(path), safe="/"))
 
 
 _SHORT = {"NOT_APPLICABLE": "N/A", "INCONCLUSIVE": "INCONCL."}
@@ -295,6 +303,7 @@ def _card(row: dict, anchor: str, results: list[dict], ids: list[str], by_claim:
     # Figures.
     specs = d.get("plots") or []
     for k, path in enumerate(row.get("figures") or []):
+        path = str(path)
         title = (specs[k].get("title") if k < len(specs) and isinstance(specs[k], dict) else None) or path
         out += _figure(path, title, images.get(path))
     # Claim-specific details.
@@ -396,7 +405,7 @@ def _figure(path: str, title: str, png: bytes | None) -> list[str]:
     dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
     data = base64.b64encode(png).decode("ascii")
     pdf = path[:-4] + ".pdf" if path.endswith(".png") else None
-    vector = f' · vector version: <a href="{_e(pdf)}">{_e(pdf)}</a>' if pdf else ""
+    vector = f' · vector version: <a href="{_target(pdf)}">{_e(pdf)}</a>' if pdf else ""
     return ["<figure>", f'<img src="data:image/png;base64,{data}" alt="{_e(title)}"{dims}>',
             f"<figcaption>{_e(title)}{vector}</figcaption>", "</figure>"]
 

@@ -30,9 +30,15 @@ _CHOICE = (" One test case per (regime, claim); classname = regime, name = claim
 
 
 def _clean(text) -> str:
+    """Text XML can hold: characters XML forbids (U+FFFE, ...) replaced by U+FFFD."""
     if isinstance(text, bool):
         return "true" if text else "false"
     return _INVALID_XML.sub("\ufffd", "" if text is None else str(text))
+
+
+def _v(value) -> str:
+    """A value from results.json as one line of XML-safe text: control characters shown as escapes (``\\x1b``)."""
+    return _clean(value if isinstance(value, bool) else f.visible(value))
 
 
 def _message(row: dict) -> str:
@@ -42,7 +48,7 @@ def _message(row: dict) -> str:
     conf = stats.get("confidence")
     at = f" at confidence {f.num(conf, 8)} per comparison" if conf is not None else ""
     rep = row.get("details", {}).get("representative")
-    shown = f"; comparison: {rep}" if rep else ""
+    shown = f"; comparison: {_v(rep)}" if rep else ""
     return (f"statistic {f.num(row.get('statistic'))} vs bound {f.num(row.get('bound'))}{claimed}, "
             f"margin {f.signed(f.margin(row))}; CI {f.interval(row.get('ci'))}{at}{shown}")
 
@@ -50,20 +56,22 @@ def _message(row: dict) -> str:
 def _system_out(row: dict) -> str:
     d = row.get("details", {}) or {}
     claim = d.get("claim") or {}
-    lines = [f"verdict: {row.get('verdict')}",
-             f"claim: {claim.get('title') or row.get('claim')} ({claim.get('section') or ''})",
-             f"statement: {claim.get('statement') or ''}",
-             f"statistic: {f.num(row.get('statistic'))}" + (f" ({d['statistic_name']})" if d.get("statistic_name") else ""),
+    lines = [f"verdict: {_v(row.get('verdict'))}",
+             f"claim: {_v(claim.get('title') or row.get('claim'))} ({_v(claim.get('section') or '')})",
+             f"statement: {_v(claim.get('statement') or '')}",
+             f"statistic: {f.num(row.get('statistic'))}"
+             + (f" ({_v(d['statistic_name'])})" if d.get("statistic_name") else ""),
              f"bound: {f.num(row.get('bound'))}",
              f"margin (statistic - bound): {f.signed(f.margin(row))}",
              f"CI: {f.interval(row.get('ci'))}",
-             f"n: {row.get('n_samples')}"]
+             f"n: {_v(row.get('n_samples'))}"]
     for h in d.get("hypotheses") or []:
-        lines.append(f"hypothesis {'holds' if h.get('holds') else 'FAILS'}: {h.get('name')} ({h.get('detail')})")
-    lines += [f"caveat: {c}" for c in d.get("caveats") or []]
+        lines.append(f"hypothesis {'holds' if h.get('holds') else 'FAILS'}: "
+                     f"{_v(h.get('name'))} ({_v(h.get('detail'))})")
+    lines += [f"caveat: {_v(c)}" for c in d.get("caveats") or []]
     if d.get("reproduce"):
-        lines.append(f"reproduce: {d['reproduce']}")
-    return "\n".join(lines)
+        lines.append(f"reproduce: {_v(d['reproduce'])}")
+    return "\n".join(lines)  # every value is one line: only these newlines separate them
 
 
 def render(document: dict) -> str:
@@ -85,19 +93,19 @@ def render(document: dict) -> str:
                        ("quick", document.get("quick")), ("version", document.get("version")),
                        ("git_commit", env.get("git_commit"))):
         if value is not None:
-            ET.SubElement(props, "property", {"name": key, "value": _clean(value)})
+            ET.SubElement(props, "property", {"name": key, "value": _v(value)})
 
     for row in results:
         verdict = row.get("verdict")
-        case = ET.SubElement(suite, "testcase", {"classname": _clean(row.get("regime")),
-                                                 "name": _clean(row.get("claim"))})
+        case = ET.SubElement(suite, "testcase", {"classname": _v(row.get("regime")),
+                                                 "name": _v(row.get("claim"))})
         if verdict == "FAIL":
-            el = ET.SubElement(case, "failure", {"message": _clean(_message(row)), "type": "FAIL"})
-            el.text = _clean(f.verdict_reason(row))
+            el = ET.SubElement(case, "failure", {"message": _v(_message(row)), "type": "FAIL"})
+            el.text = _v(f.verdict_reason(row))
         elif verdict in ("INCONCLUSIVE", "NOT_APPLICABLE"):
-            ET.SubElement(case, "skipped", {"message": _clean(f"{verdict}: {f.verdict_reason(row)}")})
+            ET.SubElement(case, "skipped", {"message": _v(f"{verdict}: {f.verdict_reason(row)}")})
         elif verdict != "PASS":
-            ET.SubElement(case, "error", {"message": _clean(f"unknown verdict {verdict!r}"), "type": "ERROR"})
+            ET.SubElement(case, "error", {"message": _v(f"unknown verdict {verdict!r}"), "type": "ERROR"})
         out = ET.SubElement(case, "system-out")
         out.text = _clean(_system_out(row))
 

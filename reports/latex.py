@@ -33,9 +33,10 @@ _VERDICT = {"PASS": "PASS", "FAIL": r"\textbf{FAIL}", "INCONCLUSIVE": "INC.", "N
 
 
 def escape(text) -> str:
-    """Text safe in LaTeX's text mode (specials escaped, unknown non-ASCII replaced by ``?``)."""
+    """Text safe in LaTeX's text mode: control characters shown as escapes (``\\x1b``, then as
+    ``\\textbackslash{}x1b``), specials escaped, unknown non-ASCII replaced by ``?``."""
     out = []
-    for ch in "" if text is None else str(text):
+    for ch in f.visible(text):
         if ch in _SPECIALS:
             out.append(_SPECIALS[ch])
         elif ch in _UNICODE:

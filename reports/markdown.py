@@ -3,9 +3,17 @@
 Figures are linked (``figures/NAME.png`` beside the file), formulas are code
 spans so no Markdown syntax inside them is interpreted, and the table of all
 comparisons of a card sits in a ``<details>`` block, which GitHub and GitLab render.
+
+Every value from results.json is data, never markup: control characters are shown
+escaped (``\\x1b``), text has Markdown's and HTML's specials backslash-escaped, code
+spans and fences are longer than any backtick run they hold, and link targets are
+percent-encoded. No value can open a tag, a link, a heading or a list, or close a fence.
 """
 
 from __future__ import annotations
+
+import re
+from urllib.parse import quote
 
 from . import _format as f
 from ._io import as_float
@@ -16,25 +24,54 @@ _DOT = {"PASS": "🟢", "FAIL": "🔴", "INCONCLUSIVE": "🟡", "NOT_APPLICABLE"
 _STATEMENT_LABEL = {"paper": "The paper's statement", "corrected": "Corrected statement (checked here)",
                     "control": "Control statement"}
 _KIND = {"paper": "claim of the paper", "corrected": "corrected form of a claim", "control": "control"}
-_MD_SPECIAL = set("\\`*_[]<>|#")
+# Backslash-escaped wherever they occur: Markdown's inline specials, HTML's < > &, GitHub's math ($) and
+# strikethrough (~), and ! (an image).  Every one is ASCII punctuation, so CommonMark shows it as itself.
+_MD_SPECIAL = set("\\`*_[]<>|#&!~$")
+# What would make a line that starts with the text a list item, a heading underline or a numbered item.
+_LINE_START = re.compile(r"[-+=]|[0-9]{1,9}(?=[.)])")
 
 
 def _md(text) -> str:
-    """Plain text with Markdown's specials escaped (one line)."""
-    s = "" if text is None else str(text)
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s).replace("\r", " ").replace("\n", " ")
+    """Plain text with Markdown's specials escaped (one line: control characters shown as escapes)."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in f.visible(text))
+
+
+def _md_line(text) -> str:
+    """:func:`_md` for text that starts a line: it cannot start a list or underline a heading either."""
+    s = _md(text).lstrip(" ")
+    m = _LINE_START.match(s)
+    if m:
+        end = m.end()
+        s = s[:end] + "\\" + s[end:] if s[:1].isdigit() else "\\" + s
+    return s
+
+
+def _longest_run(s: str, ch: str = "`") -> int:
+    return max((len(run) for run in re.findall(re.escape(ch) + "+", s)), default=0)
 
 
 def _code(text, table: bool = False) -> str:
     """A code span that survives backticks in the text (and pipes, in a table cell)."""
-    s = ("" if text is None else str(text)).replace("\n", " ")
+    s = f.visible(text)
     if table:
         s = s.replace("|", "\\|")
-    fence = "`"
-    while fence in s:
-        fence += "`"
+    if not s:
+        return "` `"
+    fence = "`" * (_longest_run(s) + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
     return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def _code_block(text, info: str = "") -> list[str]:
+    """A fenced code block whose fence is longer than any backtick run in the text (which is one line)."""
+    s = f.visible(text)
+    fence = "`" * max(3, _longest_run(s) + 1)
+    return [fence + info, s, fence]
+
+
+def _target(path) -> str:
+    """A relative link target: characters other than letters, digits and ``/._-`` percent-encoded."""
+    return quote(f.visible(path), safe="/")
 
 
 def _cell(text) -> str:
@@ -87,11 +124,12 @@ def render(document: dict) -> str:
         "in Selective State Space Models”. Each section below checks one claim of the paper (or its corrected "
         "form) in one regime (one model and input setting) by Monte Carlo simulation.",
         "",
-        f"Seed {document.get('seed')} · family-wise α = {document.get('alpha')} · {document.get('family_size')} "
+        f"Seed {_md(document.get('seed'))} · family-wise α = {_md(document.get('alpha'))} · "
+        f"{_md(document.get('family_size'))} "
         f"deciding comparisons · per-comparison level α_i = {f.num(document.get('per_comparison_level'), 3)} "
         f"(Bonferroni over comparisons and sampling stages)"
         f"{' · quick mode (fewer paths and stages)' if document.get('quick') else ''} · "
-        f"ssmverify {document.get('version')}.",
+        f"ssmverify {_md(document.get('version'))}.",
         "",
         "## Summary",
         "",
@@ -168,7 +206,7 @@ def _card(row: dict, anchor: str, results: list[dict], ids: list[str], by_claim:
         label = _STATEMENT_LABEL.get(kind, "Statement") + (f" ({section})" if section else "")
         out += [f"{_md(label)}: {_code(claim['statement'])}", ""]
     if claim.get("summary"):
-        out += [_md(claim["summary"]), ""]
+        out += [_md_line(claim["summary"]), ""]
     for corr in claim.get("corrected_by") or []:
         out += [f"Corrected statement — {_link_to(corr.get('id'), row.get('regime'), results, ids)}: "
                 f"{_code(corr.get('statement'))}", ""]
@@ -202,14 +240,15 @@ def _card(row: dict, anchor: str, results: list[dict], ids: list[str], by_claim:
     out.append("")
     specs = d.get("plots") or []
     for k, path in enumerate(row.get("figures") or []):
+        path = str(path)
         title = (specs[k].get("title") if k < len(specs) and isinstance(specs[k], dict) else None) or path
         pdf = path[:-4] + ".pdf" if path.endswith(".png") else None
-        out += [f"![{_md(title)}]({path})", ""]
-        out += [f"*{_md(title)}*" + (f" · vector version: [{_md(pdf)}]({pdf})" if pdf else ""), ""]
+        out += [f"![{_md(title)}]({_target(path)})", ""]
+        out += [f"*{_md(title)}*" + (f" · vector version: [{_md(pdf)}]({_target(pdf)})" if pdf else ""), ""]
     out += _extras(d)
     out += _comparisons(row)
     if d.get("reproduce"):
-        out += ["#### Reproduce this row", "", "```sh", d["reproduce"], "```", ""]
+        out += ["#### Reproduce this row", "", *_code_block(d["reproduce"], "sh"), ""]
     return out
 
 
@@ -234,14 +273,14 @@ def _numbers(row: dict) -> list[tuple[str, str]]:
     if stats.get("alpha") is not None:
         detail = []
         if stats.get("family_size") is not None:
-            detail.append(f"m = {stats['family_size']} comparisons")
+            detail.append(f"m = {_cell(stats['family_size'])} comparisons")
         if stats.get("max_stages") is not None:
-            detail.append(f"S = {stats['max_stages']} stages")
+            detail.append(f"S = {_cell(stats['max_stages'])} stages")
         if stats.get("level") is not None:
             detail.append(f"α/(m·S) = {f.num(stats['level'], 3)} per comparison")
         rows.append(("α (family-wise)", f"{f.num(stats['alpha'])} ({', '.join(detail)})" if detail
                      else f.num(stats["alpha"])))
-    rows.append(("sample size n", str(row.get("n_samples"))))
+    rows.append(("sample size n", _cell(row.get("n_samples"))))
     if d.get("representative"):
         rows.append(("comparison shown", _cell(d["representative"])))
     if d.get("rests_on"):

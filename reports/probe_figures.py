@@ -1,4 +1,8 @@
-"""The probe's map: margin (statistic − bound) over the knobs, from grid.json alone."""
+"""The probe's map: margin (statistic − bound) over the knobs, from grid.json alone.
+
+Names (claim, regime, knobs) are data: drawn as plain text (no math text, so ``$`` is a dollar
+sign) with control characters shown as escapes, exactly as in the figures of results.json.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 
 from . import figures  # noqa: E402
+from ._format import visible  # noqa: E402
 from ._io import as_float  # noqa: E402
 
 _MARK = {"FAIL": ("x", "#000000", "FAIL (significant violation)"),
@@ -27,7 +32,7 @@ def render(doc: dict) -> "matplotlib.figure.Figure":
     margin = _values(cells, "margin")
     hold = np.array([bool(c["hypotheses_hold"]) for c in cells])
     verdicts = [c["verdict"] for c in cells]
-    stats_line = (f"{doc['multiple_testing']}: α = {doc['alpha']}, per-comparison level "
+    stats_line = (f"{visible(doc['multiple_testing'])}: α = {doc['alpha']}, per-comparison level "
                   f"{as_float(doc['per_comparison_level']):.2g}; {doc['paths_per_cell']} paths per cell")
     fig, ax = plt.subplots(figsize=(7.6, 6.4))
     # The colour scale is set by the cells inside the paper's region: outside it the claim asserts nothing.
@@ -74,8 +79,7 @@ def render(doc: dict) -> "matplotlib.figure.Figure":
                 ax.plot(curve, r, "k--", lw=1.0, label="ρ·L_G = 1")
             ax.set_ylim(ys.min(), ys.max())
             ax.set_xlim(xs.min(), xs.max())
-        ax.set_xlabel(_label(kx))
-        ax.set_ylabel(_label(ky))
+        figures._plain(ax.set_xlabel(_label(kx)), ax.set_ylabel(_label(ky)))
         if kx.get("log"):
             ax.set_xscale("log")
         if ky.get("log"):
@@ -96,13 +100,13 @@ def render(doc: dict) -> "matplotlib.figure.Figure":
         if (~hold).any():
             ax.scatter(xs[~hold], margin[~hold], marker="s", facecolors="none", edgecolors="#999999",
                        label="hypotheses fail (NOT_APPLICABLE)")
-        ax.set_xlabel(_label(kx))
-        ax.set_ylabel("margin: statistic − bound (> 0 violates)")
+        figures._plain(ax.set_xlabel(_label(kx)), ax.set_ylabel("margin: statistic − bound (> 0 violates)"))
         if kx.get("log"):
             ax.set_xscale("log")
-    ax.set_title(f"{doc['claim']} over {', '.join(k['name'] for k in knobs)} — {doc['regime']}", fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=2, fontsize=7, frameon=False)
-    fig.text(0.01, 0.01, stats_line, fontsize=7, color="#444444")
+    title = f"{doc['claim']} over {', '.join(str(k['name']) for k in knobs)} — {doc['regime']}"
+    figures._plain(ax.set_title(figures._text(title), fontsize=10))
+    legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=2, fontsize=7, frameon=False)
+    figures._plain(*legend.get_texts(), fig.text(0.01, 0.01, stats_line, fontsize=7, color="#444444"))
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
 
@@ -111,7 +115,7 @@ def _label(knob: dict) -> str:
     units = {"rho": "ρ = ‖A‖₂ (dimensionless)", "lipschitz": "L_G = ‖U‖₂/4 (per state unit)",
              "gate": "constant gate value (dimensionless)", "input_scale": "input scale s (input units)",
              "noise": "noise variance q (state units²)"}
-    return units.get(knob["name"], knob["name"]) + (" [log]" if knob.get("log") else "")
+    return figures._text(units.get(knob["name"], knob["name"])) + (" [log]" if knob.get("log") else "")
 
 
 def to_bytes(doc: dict, formats=("png", "pdf")) -> dict[str, bytes]:

@@ -112,7 +112,8 @@ def test_a_registered_claim_appears_in_every_output(fake_claim, tmp_path, capsys
     cases = list(ET.parse(out / "junit.xml").getroot().iter("testcase"))
     assert [(c.get("classname"), c.get("name")) for c in cases] == [("sigmoid-quiet", "fake")]
     assert "statistic 2 vs bound 1" in cases[0].find("failure").get("message")
-    assert (out / "figures" / "sigmoid-quiet--fake.png").is_file()
+    from reports._format import figure_stem
+    assert (out / "figures" / f"{figure_stem('sigmoid-quiet', 'fake')}.png").is_file()
     # and `ssmverify report` re-renders it from results.json alone, with no registry needed for the claim
     before = _files(out)
     capsys.readouterr()

@@ -20,7 +20,11 @@ import numpy as np
 from ._errors import SsmverifyError
 from .model import Model
 
-__all__ = ["Regime", "RegimeError", "load_regime", "parse_regime"]
+__all__ = ["Regime", "RegimeError", "load_regime", "parse_regime", "MAX_STEPS", "MAX_REGIME_BYTES"]
+
+# Sizes refused before anything is parsed or simulated (README "Exit statuses, size estimate, output folder").
+MAX_REGIME_BYTES = 16 * 2**20   # a regime file is at most 16 MiB (a dense 3000 × 3000 model is larger)
+MAX_STEPS = 1_000_000           # any ``steps`` setting; the run's size estimate refuses far less than this
 
 # Optional per-claim tables: table -> {key: (kind, default)}.  kind is one of
 # "int>0", "float>0", "floats>0" (non-empty list of positive floats).
@@ -111,6 +115,17 @@ class Regime:
         )
 
 
+def _show(value, limit: int = 60) -> str:
+    """``repr(value)`` for a one-line message: control characters escaped, huge integers and long values cut."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(value)
+    except ValueError:  # e.g. an integer beyond Python's string-conversion limit, nested in a list
+        text = f"a {type(value).__name__} too large to show"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class _Reader:
     """Walks the parsed TOML, producing RegimeErrors that name file and key."""
 
@@ -145,17 +160,21 @@ class _Reader:
             return default
         value = parent[key]
         if not isinstance(value, str) or not value.strip():
-            self.fail(path, f"must be a non-empty string, got {value!r}")
+            self.fail(path, f"must be a non-empty string, got {_show(value)}")
         if choices is not None and value not in choices:
-            self.fail(path, f"must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
+            self.fail(path, f"must be one of {', '.join(repr(c) for c in choices)}, got {_show(value)}")
         return value
 
     def number(self, value, path: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(path, f"must be a number, got {value!r}")
-        if not math.isfinite(value):
-            self.fail(path, f"must be finite, got {value!r}")
-        return float(value)
+            self.fail(path, f"must be a number, got {_show(value)}")
+        try:
+            x = float(value)   # an integer beyond float64's range raises OverflowError
+        except OverflowError:
+            self.fail(path, f"must be a number within float64's range (about ±1.8e308), got {_show(value)}")
+        if not math.isfinite(x):
+            self.fail(path, f"must be finite, got {_show(value)}")
+        return x
 
     def array(self, value, path: str, shape: tuple[int | None, ...]) -> np.ndarray:
         """A numeric array of the given shape (None = any length, fixed by the caller)."""
@@ -163,7 +182,7 @@ class _Reader:
             if depth == len(shape):
                 return self.number(v, sub)
             if not isinstance(v, list):
-                self.fail(sub, f"must be a list (expected a {len(shape)}-D array), got {v!r}")
+                self.fail(sub, f"must be a list (expected a {len(shape)}-D array), got {_show(v)}")
             return [walk(item, depth + 1, f"{sub}[{i}]") for i, item in enumerate(v)]
 
         nested = walk(value, 0, path)
@@ -190,13 +209,13 @@ def parse_regime(data: dict, source: str, known_claims: set[str] | None = None) 
     if "claims" in data:
         raw = data["claims"]
         if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
-            r.fail("claims", f"must be a non-empty list of claim ids, got {raw!r}")
+            r.fail("claims", f"must be a non-empty list of claim ids, got {_show(raw)}")
         if known_claims is not None:
             for c in raw:
                 if c not in known_claims:
                     close = difflib.get_close_matches(c, sorted(known_claims), n=1)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
-                    r.fail("claims", f"unknown claim id {c!r}{hint}; known: {', '.join(sorted(known_claims))}")
+                    r.fail("claims", f"unknown claim id {_show(c)}{hint}; known: {', '.join(sorted(known_claims))}")
         claims = tuple(dict.fromkeys(raw))
 
     model = r.table(data, "model", "model")
@@ -220,13 +239,19 @@ def parse_regime(data: dict, source: str, known_claims: set[str] | None = None) 
         Q = r.array(raw_q, "model.noise_cov", (d, d))
         if not np.allclose(Q, Q.T, rtol=1e-10, atol=1e-12):
             r.fail("model.noise_cov", "must be symmetric")
-        lam_min = float(np.linalg.eigvalsh(Q).min())
+        try:
+            with np.errstate(all="ignore"):
+                lam_min = float(np.linalg.eigvalsh(Q).min())
+        except np.linalg.LinAlgError:
+            r.fail("model.noise_cov", "its eigenvalues cannot be computed in float64 (entries too large)")
+        if not math.isfinite(lam_min):
+            r.fail("model.noise_cov", "its eigenvalues overflow float64 (entries too large)")
         if lam_min < -1e-12 * max(1.0, float(np.abs(Q).max())):
             r.fail("model.noise_cov", f"must be positive semidefinite, smallest eigenvalue is {lam_min:.3g}")
     else:
         q = r.number(raw_q, "model.noise_cov")
         if q < 0:
-            r.fail("model.noise_cov", f"a scalar variance must be >= 0, got {q!r}")
+            r.fail("model.noise_cov", f"a scalar variance must be >= 0, got {_show(q)}")
         Q = q * np.eye(d)
 
     h0 = r.array(model["h0"], "model.h0", (d,)) if "h0" in model else np.zeros(d)
@@ -255,7 +280,7 @@ def parse_regime(data: dict, source: str, known_claims: set[str] | None = None) 
     law = r.string(inputs, "law", "inputs.law", choices=("gaussian", "rademacher"))
     scale = r.number(inputs["scale"], "inputs.scale") if "scale" in inputs else 1.0
     if scale <= 0:
-        r.fail("inputs.scale", f"must be > 0, got {scale!r}")
+        r.fail("inputs.scale", f"must be > 0, got {_show(scale)}")
 
     settings = {}
     for table, spec in SETTINGS_TABLES.items():
@@ -270,12 +295,14 @@ def parse_regime(data: dict, source: str, known_claims: set[str] | None = None) 
             path, v = f"{table}.{key}", values[key]
             if kind_ == "int>0":
                 if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                    r.fail(path, f"must be a positive integer, got {v!r}")
+                    r.fail(path, f"must be a positive integer, got {_show(v)}")
+                if v > MAX_STEPS:
+                    r.fail(path, f"must be at most {MAX_STEPS:,}, got {_show(v) if v.bit_length() > 200 else f'{v:,}'}")
                 parsed[key] = v
             elif kind_ == "float>0":
                 x = r.number(v, path)
                 if x <= 0:
-                    r.fail(path, f"must be > 0, got {v!r}")
+                    r.fail(path, f"must be > 0, got {_show(v)}")
                 parsed[key] = x
             else:
                 arr = r.array(v, path, (None,))
@@ -293,17 +320,32 @@ def parse_regime(data: dict, source: str, known_claims: set[str] | None = None) 
 
 def load_regime(path: str | Path, known_claims: set[str] | None = None, source: str | None = None) -> Regime:
     """Read and validate a regime file."""
-    path = Path(path)
     source = source or str(path)
     try:
+        path = Path(path)
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read(MAX_REGIME_BYTES + 1)   # never more: /dev/zero or a huge file is refused, not read
     except FileNotFoundError:
         raise RegimeError(f"{source}: file not found") from None
     except IsADirectoryError:
         raise RegimeError(f"{source}: is a directory, not a regime file") from None
+    except OSError as exc:
+        raise RegimeError(f"{source}: cannot be read: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:   # e.g. a NUL byte in the file name
+        raise RegimeError(f"{source}: not a usable file name: {exc}") from None
+    if len(raw) > MAX_REGIME_BYTES:
+        raise RegimeError(f"{source}: larger than {MAX_REGIME_BYTES // 2**20} MiB, the limit for a regime file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegimeError(f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                          "a regime file is TOML, which is UTF-8") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RegimeError(f"{source}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise RegimeError(f"{source}: cannot be read: {exc.strerror}") from None
+    except RecursionError:
+        raise RegimeError(f"{source}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:   # a value tomllib cannot convert, e.g. an integer of thousands of digits
+        raise RegimeError(f"{source}: not valid TOML: {str(exc)[:200]}") from None
     return parse_regime(data, source, known_claims)
