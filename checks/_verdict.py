@@ -316,20 +316,24 @@ def mean_bounds(x, level: float):
 
 def exact_comparison(label: str, value: float, bound: float, claimed: str = "<=", *, n: int = 0,
                      decides: bool = True, meta: dict | None = None, scale: float | None = None,
-                     rtol: float = EXACT_RTOL) -> Comparison:
-    """A statistic known without sampling error (closed form): interval of width 0.
+                     rtol: float = EXACT_RTOL, interval: tuple[float, float] | None = None,
+                     tolerance: float | None = None) -> Comparison:
+    """A statistic known without sampling error (closed form): interval of width 0, or the numerical
+    enclosure ``interval`` of the closed form where the caller has one.
 
-    Numerical tolerance: ``rtol`` times the largest finite magnitude among value, bound and ``scale``.
-    NaN is undecided; ±inf compares as a number (a closed form that is truly infinite).
+    Numerical tolerance: ``tolerance`` if given, else ``rtol`` times the largest finite magnitude among
+    value, bound and ``scale``.  NaN is undecided; ±inf compares as a number (a closed form that is truly
+    infinite).
     """
     value, bound = float(value), float(bound)
-    tau = rtol * _finite_scale(value, bound, scale)
-    decision = _decide(value, value, bound, claimed, tau)
+    lo, hi = (value, value) if interval is None else (float(interval[0]), float(interval[1]))
+    tau = rtol * _finite_scale(value, bound, scale) if tolerance is None else float(tolerance)
+    decision = _decide(lo, hi, bound, claimed, tau)
     meta = dict(meta or {})
     if math.isnan(value) or math.isnan(bound):
         meta.setdefault("note", "not a number: not decided")
     z = math.inf if decision == VIOLATED else -math.inf if decision == HOLDS else 0.0
-    return Comparison(label, value, bound, (value, value), decision, n, claimed, decides, meta,
+    return Comparison(label, value, bound, (lo, hi), decision, n, claimed, decides, meta,
                       method=EXACT, tolerance=tau, z=z)
 
 

@@ -31,7 +31,7 @@ from theorems.entropy_positive import (CORRECTED_STATEMENT, ENTROPY_POSITIVE, LO
 from theorems.theorem2 import linear_transition
 
 from ._base import SECONDS_PER_ROW, Check, Settings, not_applicable, pilot_size, total_paths
-from ._verdict import (EXACT, EXACT_RTOL, HOLDS, SAMPLE_RTOL, VIOLATED, Comparison, _decide, mean_comparison)
+from ._verdict import EXACT_RTOL, SAMPLE_RTOL, Comparison, exact_comparison, mean_comparison
 
 __all__ = ["EntropyPositiveCheck"]
 
@@ -41,8 +41,6 @@ PURPOSE = "entropy-positive"
 def _exact_entropy_comparison(label: str, value: float, lo: float, hi: float, scale: float, t: int,
                               decides: bool = True, meta: dict | None = None) -> Comparison:
     """H > 0 from a closed form with its numerical interval [lo, hi]; tolerance EXACT_RTOL·scale (bits)."""
-    tau = EXACT_RTOL * (scale if math.isfinite(scale) else 0.0)
-    decision = _decide(lo, hi, 0.0, ">", tau)
     meta = {"t": t, **(meta or {})}
     if math.isnan(value):
         meta["note"] = "covariance not finite (float64 overflow): not decided"
@@ -50,9 +48,8 @@ def _exact_entropy_comparison(label: str, value: float, lo: float, hi: float, sc
         meta["note"] = "Σ_t is singular: H = −∞ exactly"
     elif lo == -math.inf:
         meta["note"] = "an eigenvalue of Σ_t is within the numerical allowance of 0: lower end −∞"
-    z = math.inf if decision == VIOLATED else -math.inf if decision == HOLDS else 0.0
-    return Comparison(label, float(value), 0.0, (float(lo), float(hi)), decision, 0, ">", decides, meta,
-                      method=EXACT, tolerance=tau, z=z)
+    return exact_comparison(label, value, 0.0, ">", decides=decides, meta=meta, interval=(lo, hi),
+                            tolerance=EXACT_RTOL * (scale if math.isfinite(scale) else 0.0))
 
 
 class EntropyPositiveCheck(Check):
