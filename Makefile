@@ -31,7 +31,7 @@ quick: $(VENV)/.installed
 	@$(BIN)/ssmverify run --quick; $(SUITE_OK)
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/pytest -q
 
 clean:
 	rm -rf $(VENV) ssmverify-out build *.egg-info

@@ -16,8 +16,8 @@ from typing import Callable
 import jax
 import numpy as np
 
-from theorems import Claim, Regime, simulate
-from theorems.model import simulate_grid
+from ..theorems import Claim, Regime, simulate
+from ..theorems.model import simulate_grid
 
 from ._verdict import NOT_APPLICABLE, CheckResult, combine, representative, select_worst, staged
 

@@ -14,9 +14,9 @@ import re
 
 import numpy as np
 
-from theorems import CLAIMS, Regime, RegimeError, parse_regime
-from theorems import _constants as K
-from theorems._errors import SsmverifyError
+from ..theorems import CLAIMS, Regime, RegimeError, parse_regime
+from ..theorems import _constants as K
+from .._errors import SsmverifyError
 
 NAMED = {
     "rho": "rescale A to this spectral norm ρ = ‖A‖₂",

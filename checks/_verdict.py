@@ -48,7 +48,7 @@ from typing import Callable
 
 import numpy as np
 
-from estimators._intervals import fieller_ratio_ci_many, skew_robust_mean_bounds
+from ..estimators._intervals import fieller_ratio_ci_many, skew_robust_mean_bounds
 
 PASS, FAIL, INCONCLUSIVE, NOT_APPLICABLE = "PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE"
 VERDICTS = (PASS, FAIL, INCONCLUSIVE, NOT_APPLICABLE)

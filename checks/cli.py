@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import math
 import os
@@ -39,25 +38,7 @@ PROGRESS_AFTER_SECONDS = 3.0
 RENDER_SECONDS_PER_ROW = 0.4   # drawing a row's figure (PNG and PDF) and its share of the reports
 
 
-def _error_root() -> type:
-    """``theorems._errors.SsmverifyError``, the root of the toolkit's own errors.
-
-    ``theorems/__init__`` imports JAX (most of a second); ``--help``, bad arguments and the figure
-    workers (which re-import this module) must not pay for it.  ``_errors`` has no dependencies, so it
-    is loaded under its own name, and ``theorems`` finds it there when it is imported later: one class.
-    """
-    module = sys.modules.get("theorems._errors")
-    if module is None:
-        package = importlib.util.find_spec("theorems")
-        spec = importlib.util.spec_from_file_location(
-            "theorems._errors", os.path.join(list(package.submodule_search_locations)[0], "_errors.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["theorems._errors"] = module
-        spec.loader.exec_module(module)
-    return module.SsmverifyError
-
-
-SsmverifyError = _error_root()
+from .._errors import SsmverifyError  # no dependencies: --help and bad input answer before JAX loads
 
 
 class UsageError(SsmverifyError):
@@ -366,7 +347,7 @@ def _calibrate_owned(rel: Path, is_dir: bool) -> bool:
 
 
 def _output_folder(path: str, marker: str, owned):
-    from reports._io import OutputFolder
+    from ..reports._io import OutputFolder
     return OutputFolder(path, option="--out", marker=marker, owned=owned, error=UsageError)
 
 
@@ -478,7 +459,7 @@ class _RowProgress:
     def __call__(self, message: str) -> None:
         _INTERRUPTS.checkpoint()
         if self.count == 1:
-            from reports._io import test_hook
+            from ..reports._io import test_hook
             test_hook("simulate")
             _INTERRUPTS.checkpoint()
         label = self.labels[self.count] if self.count < len(self.labels) else message
@@ -490,7 +471,7 @@ class _RowProgress:
 
 
 def _table(document: dict) -> str:
-    from reports._format import hypotheses_cell, interval, num, visible
+    from ..reports._format import hypotheses_cell, interval, num, visible
     header = ("regime", "claim", "hypotheses", "statistic", "bound", "CI", "verdict")
     rows = [header] + [
         (visible(str(r["regime"])), visible(str(r["claim"])), hypotheses_cell(r), num(r["statistic"]),
@@ -511,7 +492,7 @@ def cmd_run(args) -> int:
     else:   # the level only shrinks as the family grows: a level that underflows with m = 1 always does
         _check_level(args.alpha, 1, stages, f"--alpha {args.alpha!r}")
 
-    from theorems import CLAIMS
+    from ..theorems import CLAIMS
 
     from ._registry import CHECKS
     from .suite import family_size, plan_rows, resolve_regimes, results_document, run_rows
@@ -562,13 +543,13 @@ def cmd_run(args) -> int:
             results = run_rows(rows, settings, progress=progress)
             _INTERRUPTS.checkpoint()
             document = _normalise(results_document(results, settings))
-            from reports import render_all
+            from ..reports import render_all
             progress.bar.start(len(rows), f"figures and reports for {args.out}/")
             render_all(folder.staging, document)
         finally:
             progress.close()
         _commit(folder)
-    from reports._io import test_hook
+    from ..reports._io import test_hook
     test_hook("committed")
     print(_table(document))
     n_fail = sum(r["verdict"] == "FAIL" for r in document["results"])
@@ -579,14 +560,14 @@ def cmd_run(args) -> int:
 
 def _normalise(document: dict) -> dict:
     """The document exactly as results.json will hold it, so run and report render the same bytes."""
-    from reports._io import dumps
+    from ..reports._io import dumps
     return json.loads(dumps(document))
 
 
 def cmd_report(args) -> int:
     import os
 
-    from reports import ResultsError, load_results, render_all, validate_results
+    from ..reports import ResultsError, load_results, render_all, validate_results
     folder = Path(args.dir)
     if not (folder / "results.json").is_file():
         raise UsageError(f"{folder}: no results.json in this directory")
@@ -610,7 +591,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from theorems import CLAIMS
+    from ..theorems import CLAIMS
 
     from .suite import resolve_regimes
     print("claims:")
@@ -623,7 +604,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from reports._io import dumps, write_atomic
+    from ..reports._io import dumps, write_atomic
 
     folder = _output_folder(args.out, "calibration.json", _calibrate_owned)
     folder.check()
@@ -696,14 +677,14 @@ def _probe_estimate(check, base, claim: str, knobs, args) -> list[tuple[str, flo
 
 
 def cmd_probe(args) -> int:
-    from reports import probe_figures
-    from reports._io import write_atomic
+    from ..reports import probe_figures
+    from ..reports._io import write_atomic
 
     folder = _output_folder(args.out, "grid.json", _probe_owned)
     folder.check()
     _check_level(args.alpha, 1, 1, f"--alpha {args.alpha!r}")
 
-    from theorems import CLAIMS
+    from ..theorems import CLAIMS
 
     from . import probe
     from ._base import Settings
@@ -785,7 +766,7 @@ def cmd_probe(args) -> int:
 
 def _name_the_final_folder(counterexamples: list[dict], staging: Path, out: str) -> None:
     """Counterexamples are written into the staging folder; their replay commands must name ``--out``."""
-    from reports._io import write_atomic
+    from ..reports._io import write_atomic
     for record in counterexamples:
         if record.get("status") != "certified":
             continue

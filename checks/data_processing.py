@@ -18,9 +18,9 @@ import math
 
 import numpy as np
 
-from theorems import Regime
-from theorems.data_processing import DATA_PROCESSING
-from theorems.rate_distortion import evaluate_linear, linear_compressors, optimal_channel
+from ..theorems import Regime
+from ..theorems.data_processing import DATA_PROCESSING
+from ..theorems.rate_distortion import evaluate_linear, linear_compressors, optimal_channel
 
 from ._base import Settings, hypotheses_json
 from ._verdict import combine

@@ -24,11 +24,11 @@ import math
 
 import numpy as np
 
-from theorems import Regime
-from theorems.entropy_positive import (CORRECTED_STATEMENT, ENTROPY_POSITIVE, LOG2_2PIE, STEPS,
+from ..theorems import Regime
+from ..theorems.entropy_positive import (CORRECTED_STATEMENT, ENTROPY_POSITIVE, LOG2_2PIE, STEPS,
                                        conditional_covariances_input_gated, conditional_covariances_linear,
                                        draw_inputs, entropy_reason, gaussian_entropy_bits)
-from theorems.theorem2 import linear_transition
+from ..theorems.theorem2 import linear_transition
 
 from ._base import SECONDS_PER_ROW, Check, Settings, not_applicable, pilot_size, total_paths
 from ._verdict import EXACT_RTOL, SAMPLE_RTOL, Comparison, exact_comparison, mean_comparison

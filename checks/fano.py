@@ -43,9 +43,9 @@ import math
 
 import numpy as np
 
-from estimators import mean_ci
-from theorems import Regime, simulate
-from theorems.fano import (FANO, FANO_CORRECTED, MAX_SEQUENCE_BITS, alphabet_bits, conditional_laws,
+from ..estimators import mean_ci
+from ..theorems import Regime, simulate
+from ..theorems.fano import (FANO, FANO_CORRECTED, MAX_SEQUENCE_BITS, alphabet_bits, conditional_laws,
                            decodable_steps, exact_posterior_reason, fano_phi, fano_steps, horizon_issue, max_error,
                            paper_bound, singular_step, strong_bound, weak_bound)
 

@@ -20,10 +20,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from theorems import Regime
-from theorems import _constants as K
-from theorems.lemma1 import LEMMA1, LEMMA1_CORRECTED, corrected_factor
-from theorems.model import safe_norm, simulate_traced
+from ..theorems import Regime
+from ..theorems import _constants as K
+from ..theorems.lemma1 import LEMMA1, LEMMA1_CORRECTED, corrected_factor
+from ..theorems.model import safe_norm, simulate_traced
 
 from ._base import (SECONDS_PER_ROW, Check, Settings, Simulation, pilot_size, simulation_estimate,
                     total_paths)

@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 
-from theorems import _constants as K
-from theorems.lemma1_independent import CORRECTED_STATEMENT, LEMMA1_INDEPENDENT, noise_floor
+from ..theorems import _constants as K
+from ..theorems.lemma1_independent import CORRECTED_STATEMENT, LEMMA1_INDEPENDENT, noise_floor
 
 from .lemma1 import _Lemma1Base
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from theorems import CLAIMS, Regime, parse_regime
+from ..theorems import CLAIMS, Regime, parse_regime
 
 from ._base import Check, Settings
 from ._knobs import Knob, apply_knobs, differentiable_knobs, regime_to_dict, to_toml
@@ -386,7 +386,7 @@ def certify_and_write(base: Regime, claim: str, found: list[dict], settings: Set
         data = regime_to_dict(final)
         data["claims"] = [claim]
         data["description"] = f"counterexample to {claim} (ssmverify probe)"
-        from reports._io import write_atomic
+        from ..reports._io import write_atomic
         write_atomic(path, to_toml(data, header))
         record.update(status="certified", file=str(path.relative_to(out)), replay=command, shrink_steps=steps)
         reports.append(record)
@@ -451,5 +451,5 @@ def grid_document(base, claim, knobs, grid, search_result, counterexamples) -> d
 
 
 def dumps(doc: dict) -> str:
-    from reports._io import dumps as json_dumps
+    from ..reports._io import dumps as json_dumps
     return json_dumps(doc)

@@ -61,9 +61,9 @@ import math
 import numpy as np
 from scipy import special
 
-import estimators
-from theorems import Regime
-from theorems.rate_distortion import (RD_CONVERSE, RD_CURVE, THEOREM1, GaussianSource, discrete_lower_line,
+from .. import estimators
+from ..theorems import Regime
+from ..theorems.rate_distortion import (RD_CONVERSE, RD_CURVE, THEOREM1, GaussianSource, discrete_lower_line,
                                       discretise, evaluate_linear, gaussian_source, linear_compressors,
                                       optimal_channel, source_range_note, source_reason, SOURCE_FLOOR)
 

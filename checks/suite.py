@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from theorems import CLAIMS, Regime, load_regime
+from ..theorems import CLAIMS, Regime, load_regime
 
 from ._base import Settings, not_applicable
 from ._registry import CHECKS
@@ -43,7 +43,7 @@ def resolve_regimes(args: list[str]) -> list[Regime]:
         if arg.startswith("builtin:"):
             name = arg.split(":", 1)[1]
             if name not in builtins:
-                from theorems import RegimeError
+                from ..theorems import RegimeError
                 raise RegimeError(f"{arg}: no built-in regime of that name; built-in: {', '.join(builtins)}")
             regimes.append(load_regime(builtins[name], known, source=arg))
         else:
@@ -51,7 +51,7 @@ def resolve_regimes(args: list[str]) -> list[Regime]:
     names = [r.name for r in regimes]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        from theorems import RegimeError
+        from ..theorems import RegimeError
         raise RegimeError(f"{', '.join(dupes)}: regime name used by more than one file; names must be unique in a run")
     return regimes
 
@@ -122,7 +122,7 @@ def run_rows(rows: list[Row], settings: Settings, progress: Callable[[str], None
 
 
 def _figure_stem(regime: str, claim: str) -> str:
-    from reports._format import figure_stem  # the one slug rule, shared with the reports' HTML ids
+    from ..reports._format import figure_stem  # the one slug rule, shared with the reports' HTML ids
     return figure_stem(regime, claim)
 
 

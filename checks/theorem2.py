@@ -34,11 +34,11 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-import estimators
-from estimators._lyapunov_exponent import exact_lyapunov_exponent, top_lyapunov_exponent
-from theorems import Regime
-from theorems.model import safe_norm, simulate_traced
-from theorems.theorem2 import (INPUT_GATED, LINEAR, STATE_DEPENDENT, THEOREM2, chain_tier,
+from .. import estimators
+from ..estimators._lyapunov_exponent import exact_lyapunov_exponent, top_lyapunov_exponent
+from ..theorems import Regime
+from ..theorems.model import safe_norm, simulate_traced
+from ..theorems.theorem2 import (INPUT_GATED, LINEAR, STATE_DEPENDENT, THEOREM2, chain_tier,
                                exact_moments, innovation_covariance, linear_transition, spectral_radius_certificate)
 
 from ._base import (SECONDS_PER_FLOP, SECONDS_PER_ROW, Check, Settings, Simulation, chain_step_seconds,
@@ -360,7 +360,7 @@ def _exp(x: float) -> float:
 
 def _second_moment(regime, level):
     """ρ(E[M(x) ⊗ M(x)]) for an input-gated regime, its interval at error ``level`` per side."""
-    from estimators._second_moment import second_moment_radius_regime
+    from ..estimators._second_moment import second_moment_radius_regime
     return second_moment_radius_regime(regime, confidence=1.0 - 2.0 * level)
 
 

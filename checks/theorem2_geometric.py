@@ -25,8 +25,8 @@ import math
 
 import numpy as np
 
-from theorems import _constants as K
-from theorems.theorem2_geometric import CORRECTED_STATEMENT, THEOREM2_GEOMETRIC
+from ..theorems import _constants as K
+from ..theorems.theorem2_geometric import CORRECTED_STATEMENT, THEOREM2_GEOMETRIC
 
 from ._verdict import EPS, RESOLUTION_ULPS, VIOLATED, ratio_comparisons
 from .lemma1 import COUPLINGS, _Lemma1Base, _resolved, _steps_and_seps

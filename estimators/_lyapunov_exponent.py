@@ -104,7 +104,7 @@ def _kernel():
     import jax
     import jax.numpy as jnp
 
-    from theorems.model import draw_step, path_key, step
+    from ..theorems.model import draw_step, path_key, step
 
     def one_path(model, key, path, h0, burn_in, total):
         kp = path_key(key, path)

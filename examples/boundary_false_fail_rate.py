@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 from scipy import integrate, special, stats
 
-from checks import FAIL, Settings
-from checks.lemma1 import Lemma1Check
-from theorems import CLAIMS, load_regime
+from ssmverify.checks import FAIL, Settings
+from ssmverify.checks.lemma1 import Lemma1Check
+from ssmverify.theorems import CLAIMS, load_regime
 
 A, W, C = 0.5, 3.0, 1.5
 REGIME = f"""

@@ -16,7 +16,7 @@ import math
 import re
 from importlib import resources
 
-from theorems._errors import SsmverifyError
+from .._errors import SsmverifyError
 
 from ._format import visible
 

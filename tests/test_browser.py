@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from reports import render_all
-from reports._sample import sample_document
+from ssmverify.reports import render_all
+from ssmverify.reports._sample import sample_document
 
 pytestmark = pytest.mark.browser
 

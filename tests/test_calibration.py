@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from checks import FAIL, Settings
-from checks._verdict import VIOLATED, combine, mean_comparison, ratio_comparison, staged
-from checks.lemma1 import Lemma1CorrectedCheck
-from checks.suite import resolve_regimes
-from theorems import CLAIMS, load_regime
+from ssmverify.checks import FAIL, Settings
+from ssmverify.checks._verdict import VIOLATED, combine, mean_comparison, ratio_comparison, staged
+from ssmverify.checks.lemma1 import Lemma1CorrectedCheck
+from ssmverify.checks.suite import resolve_regimes
+from ssmverify.theorems import CLAIMS, load_regime
 
 
 def allowed_failures(n_trials: int, alpha: float) -> int:
@@ -105,11 +105,11 @@ def test_claims_true_by_construction_do_not_fail_over_many_seeds(tmp_path):
 
 # --- the boundary cases of `ssmverify calibrate`, at small levels ------------------------------------
 
-from checks.calibrate import CASES, run_calibration  # noqa: E402
+from ssmverify.checks.calibrate import CASES, run_calibration  # noqa: E402
 
 
 def test_calibration_cases_have_the_shapes_they_claim():
-    from checks.calibrate import shape_statistics
+    from ssmverify.checks.calibrate import shape_statistics
     shapes = {c.shape: shape_statistics(c, np.random.default_rng(5)) for c in CASES}
     assert abs(shapes["symmetric"]["skewness"]) < 0.05
     assert shapes["right-skewed"]["skewness"] > 1.0

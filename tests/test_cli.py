@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-from checks.cli import main
+from ssmverify.checks.cli import main
 
 CONVERGING = """
 name = "hand-written-converging"

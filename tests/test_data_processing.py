@@ -11,10 +11,10 @@ import math
 
 import pytest
 
-import checks.data_processing as dp
-from checks import FAIL, NOT_APPLICABLE, PASS, Settings
-from checks.suite import resolve_regimes
-from theorems import CLAIMS, parse_regime
+from ssmverify.checks import data_processing as dp
+from ssmverify.checks import FAIL, NOT_APPLICABLE, PASS, Settings
+from ssmverify.checks.suite import resolve_regimes
+from ssmverify.theorems import CLAIMS, parse_regime
 
 SETTINGS = Settings(quick=True, family_size=1)
 
@@ -27,7 +27,7 @@ def regime_of(a0, a1, b0, q0, q1, name="dpi"):
 
 
 def test_registered_control():
-    from checks._registry import CHECKS
+    from ssmverify.checks._registry import CHECKS
     assert "data-processing" in CHECKS and CLAIMS["data-processing"].kind == "control"
     assert CLAIMS["data-processing"].section == "§5.3"
 

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from checks import FAIL, NOT_APPLICABLE, PASS, Settings
-from checks.entropy_positive import EntropyPositiveCheck
-from checks.suite import resolve_regimes
-from theorems import CLAIMS, parse_regime
-from theorems.entropy_positive import STEPS
+from ssmverify.checks import FAIL, NOT_APPLICABLE, PASS, Settings
+from ssmverify.checks.entropy_positive import EntropyPositiveCheck
+from ssmverify.checks.suite import resolve_regimes
+from ssmverify.theorems import CLAIMS, parse_regime
+from ssmverify.theorems.entropy_positive import STEPS
 
 SETTINGS = Settings(quick=True, family_size=5)
 THRESHOLD = 1.0 / (2.0 * math.pi * math.e)
@@ -34,7 +34,7 @@ def regime_of(A, B, Q, gate, form="gated", law="gaussian", name="ep"):
 
 
 def test_registered_and_not_applicable_when_the_gate_reads_h():
-    from checks._registry import CHECKS
+    from ssmverify.checks._registry import CHECKS
     assert "entropy-positive" in CHECKS and CLAIMS["entropy-positive"].section == "§2.1"
     quiet = resolve_regimes(["builtin:sigmoid-quiet"])[0]
     assert CLAIMS["entropy-positive"].applicable(quiet) is not None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import entropy as scipy_entropy
 
-from estimators import discrete_entropy, fano_lower_bound
+from ssmverify.estimators import discrete_entropy, fano_lower_bound
 
 
 @pytest.mark.parametrize("base", [None, 2, 10])

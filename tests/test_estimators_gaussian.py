@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from estimators import gaussian_entropy, gaussian_mutual_information, stationary_covariance
+from ssmverify.estimators import gaussian_entropy, gaussian_mutual_information, stationary_covariance
 
 # Two float64 evaluations of the same quantity along different paths
 # (slogdet vs canonical correlations, Cholesky-free eigen-decompositions)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from estimators import bootstrap_mean_ci, proportion_ci
+from ssmverify.estimators import bootstrap_mean_ci, proportion_ci
 
 
 @pytest.mark.parametrize("x,n", [(0, 10), (3, 20), (10, 10), (47, 1000), (1, 1), (500, 1000)])

@@ -7,7 +7,7 @@ import pytest
 from scipy.signal import lfilter
 from scipy.special import digamma
 
-from estimators import ksg_mutual_information
+from ssmverify.estimators import ksg_mutual_information
 
 N_SEEDS = 5
 

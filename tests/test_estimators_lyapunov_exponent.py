@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from estimators import (constant_gate_transition, exact_lyapunov_exponent, linear_lyapunov_exponent,
+from ssmverify.estimators import (constant_gate_transition, exact_lyapunov_exponent, linear_lyapunov_exponent,
                         top_lyapunov_exponent)
-from theorems import Model, simulate
-from theorems.model import path_key
+from ssmverify.theorems import Model, simulate
+from ssmverify.theorems.model import path_key
 
 KEY = jax.random.PRNGKey(20241003)
 SURE = 1 - 1e-6          # a miss at this level, with a fixed seed, would be a bug, not bad luck

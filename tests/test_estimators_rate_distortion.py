@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm, ortho_group
 
-from estimators import (
+from ssmverify.estimators import (
     blahut_arimoto,
     blahut_arimoto_curve,
     distortion_rate_gaussian,

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from estimators import (second_moment_operator, second_moment_radius, second_moment_radius_regime,
+from ssmverify.estimators import (second_moment_operator, second_moment_radius, second_moment_radius_regime,
                         top_lyapunov_exponent)
-from theorems import CLAIMS, Model, parse_regime
+from ssmverify.theorems import CLAIMS, Model, parse_regime
 
 SURE = 1 - 1e-6
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import estimators as E
+from ssmverify import estimators as E
 
 GOOD_COV = np.array([[2.0, 0.5], [0.5, 1.0]])
 NONSYM = np.array([[1.0, 0.5], [0.2, 1.0]])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import ortho_group
 
-from estimators import EMPIRICAL_W2_MAX_N, empirical_w2, gaussian_w2
+from ssmverify.estimators import EMPIRICAL_W2_MAX_N, empirical_w2, gaussian_w2
 
 ROUNDING_RTOL = 1e-10  # same number along two float64 paths (eigh vs scalar formula)
 

@@ -18,12 +18,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import estimators
-from checks._base import Settings
-from checks._registry import CHECKS
-from checks._verdict import VERDICTS
-from theorems import CLAIMS, parse_regime
-from theorems.model import psd_sqrt, safe_norm
+from ssmverify import estimators
+from ssmverify.checks._base import Settings
+from ssmverify.checks._registry import CHECKS
+from ssmverify.checks._verdict import VERDICTS
+from ssmverify.theorems import CLAIMS, parse_regime
+from ssmverify.theorems.model import psd_sqrt, safe_norm
 
 SETTINGS = Settings(seed=0, alpha=0.01, quick=True, family_size=50, n_paths=128)
 I2 = [[0.5, 0.0], [0.0, 0.5]]
@@ -284,7 +284,7 @@ def test_simulated_claims_give_verdicts_at_the_extremes(name, claim):
     ("A entries 1e308", "rademacher", "fano,fano-corrected"),
 ])
 def test_cli_writes_non_finite_numbers_as_strings(tmp_path, name, law, claims):
-    from checks.cli import main
+    from ssmverify.checks.cli import main
     p = EXTREMES[name]
     lines = [f'name = "extreme"', "[model]", 'form = "gated"', f"A = {p.get('A', I2)}", f"B = {p.get('B', B2)}",
              f"noise_cov = {p.get('Q', 0.01)}", "[model.gate]", 'kind = "constant"', f"value = {p.get('gate', 0.5)}",
@@ -306,7 +306,7 @@ def test_cli_writes_non_finite_numbers_as_strings(tmp_path, name, law, claims):
 def test_figures_leave_out_what_matplotlib_cannot_draw_and_say_so():
     """Overflowed numbers in a figure spec (±inf, NaN, a bound of 1e308) used to crash matplotlib's tick
     computation in the report; they are now left out of the drawing and counted in a note."""
-    from reports import figures
+    from ssmverify.reports import figures
     spec = {"title": "extreme", "panels": [
         {"xlabel": "t", "ylabel": "ratio", "yscale": "linear", "series": [
             {"label": "measured, a", "x": [1, 2, 3], "y": ["inf", "nan", 2.0], "lo": ["nan", 0.0, 1.0],

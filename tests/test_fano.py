@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from checks import fano as fano_check
-from checks._base import Settings
-from checks._registry import CHECKS
-from checks.suite import plan_rows, resolve_regimes
-from reports._io import dumps
-from theorems import CLAIMS, parse_regime
-from theorems.fano import conditional_laws
+from ssmverify.checks import fano as fano_check
+from ssmverify.checks._base import Settings
+from ssmverify.checks._registry import CHECKS
+from ssmverify.checks.suite import plan_rows, resolve_regimes
+from ssmverify.reports._io import dumps
+from ssmverify.theorems import CLAIMS, parse_regime
+from ssmverify.theorems.fano import conditional_laws
 
 SETTINGS = Settings(seed=0, alpha=0.01, quick=True, family_size=10)
 

@@ -32,8 +32,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks import cli
-from checks.cli import main
+from ssmverify.checks import cli
+from ssmverify.checks.cli import main
 
 LINUX = sys.platform.startswith("linux")
 
@@ -338,9 +338,9 @@ def test_dry_run_prints_the_plan_and_the_estimate_and_writes_nothing(tmp_path):
 
 
 def test_every_check_estimates_every_builtin_regime_quickly():
-    from checks._base import Settings
-    from checks._registry import CHECKS
-    from checks.suite import resolve_regimes
+    from ssmverify.checks._base import Settings
+    from ssmverify.checks._registry import CHECKS
+    from ssmverify.checks.suite import resolve_regimes
     started = time.perf_counter()
     for regime in resolve_regimes([]):
         for check in CHECKS.values():
@@ -399,7 +399,7 @@ def leftovers(out: Path) -> list[str]:
 
 
 def test_an_internal_error_exits_3_with_one_line_and_leaves_the_folder(old_run, tmp_path, monkeypatch):
-    from checks._registry import CHECKS
+    from ssmverify.checks._registry import CHECKS
     out = fresh_copy(old_run, tmp_path)
 
     def broken(regime, settings):
@@ -422,9 +422,9 @@ def test_an_internal_error_exits_3_with_one_line_and_leaves_the_folder(old_run, 
 @pytest.mark.parametrize("how", ["raised", "swallowed by a callback"])
 def test_an_interrupt_exits_130_and_leaves_the_folder(old_run, tmp_path, monkeypatch, how):
     """A Ctrl-C raised in the run, or one that a callback swallowed (JAX's gc hook): the flag stops the run."""
-    import checks.suite
+    import ssmverify.checks.suite
     out = fresh_copy(old_run, tmp_path)
-    real = checks.suite.run_rows
+    real = ssmverify.checks.suite.run_rows
 
     def interrupted(rows, settings, progress=None):
         if how == "raised":
@@ -433,7 +433,7 @@ def test_an_interrupt_exits_130_and_leaves_the_folder(old_run, tmp_path, monkeyp
         cli._INTERRUPTS.requested = True     # what the unraisable hook records; nothing was raised here
         return results
 
-    monkeypatch.setattr(checks.suite, "run_rows", interrupted)
+    monkeypatch.setattr(ssmverify.checks.suite, "run_rows", interrupted)
     status, _, err = run_cli(["run", "builtin:constant-gate", "--quick", "--claims", "theorem2", "--out", str(out)])
     assert status == 130 and "Traceback" not in err
     assert err.splitlines()[-1] == "ssmverify: interrupted; the output folder is as it was"
@@ -659,7 +659,7 @@ COMMAND = ["run", "builtin:constant-gate", "--quick", "--claims", "theorem2,lemm
 
 def _executable() -> list[str]:
     script = Path(sys.executable).with_name("ssmverify")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "checks.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ssmverify.checks.cli"]
 
 
 class Run:
@@ -726,7 +726,7 @@ def assert_complete_new_run(out: Path, tmp_path: Path) -> None:
 
 def settle(out: Path) -> None:
     """What the next start does with a killed run's leftovers (under the lock)."""
-    from reports._io import OutputFolder
+    from ssmverify.reports._io import OutputFolder
     folder = OutputFolder(out, marker="results.json", owned=cli._run_owned)
     folder._lock()
     try:

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from checks import FAIL, NOT_APPLICABLE, PASS, Settings
-from checks.lemma1 import Lemma1Check, Lemma1CorrectedCheck
-from checks.suite import resolve_regimes
-from theorems import CLAIMS, load_regime
+from ssmverify.checks import FAIL, NOT_APPLICABLE, PASS, Settings
+from ssmverify.checks.lemma1 import Lemma1Check, Lemma1CorrectedCheck
+from ssmverify.checks.suite import resolve_regimes
+from ssmverify.theorems import CLAIMS, load_regime
 
 HAND = """
 name = "hand-constant-gate"

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from checks import FAIL, PASS, Settings
-from checks import _base
-from checks.lemma1 import Lemma1Check
-from checks.lemma1_independent import Lemma1IndependentCheck
-from checks.suite import resolve_regimes
-from theorems import CLAIMS, load_regime
-from theorems.lemma1_independent import noise_floor
+from ssmverify.checks import FAIL, PASS, Settings
+from ssmverify.checks import _base
+from ssmverify.checks.lemma1 import Lemma1Check
+from ssmverify.checks.lemma1_independent import Lemma1IndependentCheck
+from ssmverify.checks.suite import resolve_regimes
+from ssmverify.theorems import CLAIMS, load_regime
+from ssmverify.theorems.lemma1_independent import noise_floor
 
 HAND = """
 name = "hand-independent"
@@ -53,7 +53,7 @@ def folded_normal_mean(mu, s):
 
 
 def test_registered():
-    from checks._registry import CHECKS
+    from ssmverify.checks._registry import CHECKS
     assert "lemma1-independent" in CLAIMS and "lemma1-independent" in CHECKS
     assert CLAIMS["lemma1-independent"].section == "§6.2"
 

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from theorems import CLAIMS, parse_regime
-from theorems import _constants as K
-from theorems._lipschitz import gate_jacobian_norm, gate_lipschitz
+from ssmverify.theorems import CLAIMS, parse_regime
+from ssmverify.theorems import _constants as K
+from ssmverify.theorems._lipschitz import gate_jacobian_norm, gate_lipschitz
 
 
 def sigma_prime(z):

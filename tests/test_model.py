@@ -8,9 +8,9 @@ import jax
 import numpy as np
 import pytest
 
-from theorems import Model, simulate
-from theorems._reference import reference_trajectory
-from theorems.model import _simulate_chunk, draw_step, path_key, run_with_noise, simulate_grid
+from ssmverify.theorems import Model, simulate
+from ssmverify.theorems._reference import reference_trajectory
+from ssmverify.theorems.model import _simulate_chunk, draw_step, path_key, run_with_noise, simulate_grid
 
 D, M_IN = 3, 2
 
@@ -150,7 +150,7 @@ def test_grid_cells_equal_single_runs():
 
 
 def test_safe_norm_equals_the_norm_and_has_a_zero_gradient_at_zero():
-    from theorems.model import safe_norm
+    from ssmverify.theorems.model import safe_norm
     x = jax.numpy.asarray(np.random.default_rng(0).normal(size=(20000, 3)) * np.logspace(-200, 100, 20000)[:, None])
     np.testing.assert_array_equal(np.asarray(safe_norm(x)), np.asarray(jax.numpy.linalg.norm(x, axis=-1)))
     assert float(safe_norm(jax.numpy.zeros(3))) == 0.0

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from checks._knobs import KnobError, apply_knobs, parse_vary, regime_to_dict, to_toml
-from checks.cli import main
-from theorems import CLAIMS, load_regime, parse_regime
-from theorems import _constants as K
+from ssmverify.checks._knobs import KnobError, apply_knobs, parse_vary, regime_to_dict, to_toml
+from ssmverify.checks.cli import main
+from ssmverify.theorems import CLAIMS, load_regime, parse_regime
+from ssmverify.theorems import _constants as K
 
 HALF_OPEN = """
 name = "sigmoid-half-open"
@@ -159,8 +159,8 @@ def test_bad_probe_arguments_exit_2(half_open, tmp_path, capsys, argv, fragment)
 
 def test_the_probes_light_simulation_decides_exactly_as_the_full_one(half_open):
     """lemma1 in a probe simulates only synchronous distances; its deciding comparisons are run()'s."""
-    from checks import Settings
-    from checks._registry import CHECKS
+    from ssmverify.checks import Settings
+    from ssmverify.checks._registry import CHECKS
     check = CHECKS["lemma1"]
     regime = load_regime(half_open, set(CLAIMS))
     settings = Settings(n_paths=128, family_size=8)
@@ -179,10 +179,10 @@ def test_search_gradient_matches_finite_differences_of_the_same_estimate(half_op
     import jax
     import jax.numpy as jnp
 
-    from checks import Settings
-    from checks._knobs import differentiable_knobs
-    from checks._registry import CHECKS
-    from checks.probe import _unit_to_values
+    from ssmverify.checks import Settings
+    from ssmverify.checks._knobs import differentiable_knobs
+    from ssmverify.checks._registry import CHECKS
+    from ssmverify.checks.probe import _unit_to_values
     base = load_regime(half_open, set(CLAIMS))
     knobs = [parse_vary(knob)]
     setter = differentiable_knobs(base, [knobs[0].name])
@@ -196,7 +196,7 @@ def test_search_gradient_matches_finite_differences_of_the_same_estimate(half_op
 
 
 def test_knobs_that_do_not_enter_smoothly_fall_back_to_the_evolution_strategy(half_open):
-    from checks._knobs import differentiable_knobs
+    from ssmverify.checks._knobs import differentiable_knobs
     base = load_regime(half_open, set(CLAIMS))
     assert differentiable_knobs(base, ["rho", "lipschitz", "model.gate.b[1]", "input_scale"]) is not None
     assert differentiable_knobs(base, ["model.h0[0]"]) is None

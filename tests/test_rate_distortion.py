@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from scipy import integrate, linalg, stats
 
-from checks._base import Settings
-from checks._registry import CHECKS
-from checks.rate_distortion import blahut_arimoto_band, draw_source, entropy_terms, quantiser_terms
-from checks.suite import resolve_regimes
-from theorems import CLAIMS, parse_regime
-from theorems.rate_distortion import (discretise, evaluate_linear, gaussian_source, linear_compressors,
+from ssmverify.checks._base import Settings
+from ssmverify.checks._registry import CHECKS
+from ssmverify.checks.rate_distortion import blahut_arimoto_band, draw_source, entropy_terms, quantiser_terms
+from ssmverify.checks.suite import resolve_regimes
+from ssmverify.theorems import CLAIMS, parse_regime
+from ssmverify.theorems.rate_distortion import (discretise, evaluate_linear, gaussian_source, linear_compressors,
                                       optimal_channel)
 
 SETTINGS = Settings(seed=0, alpha=0.01, quick=True, family_size=50)
@@ -253,7 +253,7 @@ def test_rd_curve_passes_and_band_is_tight(dims):
 
 
 def test_planned_comparisons_bound_the_deciding_ones_and_runs_repeat():
-    from reports._io import dumps
+    from ssmverify.reports._io import dumps
     for regime in resolve_regimes([]):
         for claim in ("rd-converse", "theorem1", "rd-curve"):
             if CLAIMS[claim].applicable(regime) is not None:

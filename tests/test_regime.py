@@ -7,9 +7,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from checks.cli import main
-from checks.suite import builtin_regime_paths
-from theorems import CLAIMS, RegimeError, load_regime
+from ssmverify.checks.cli import main
+from ssmverify.checks.suite import builtin_regime_paths
+from ssmverify.theorems import CLAIMS, RegimeError, load_regime
 
 GOOD = """
 name = "leaky-constant-gate"

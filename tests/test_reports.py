@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from reports import figures, html, junit, latex, load_results, markdown, render_all
-from reports._format import anchors, extra_details, interval, margin, num, path_label, signed, value_text
-from reports._io import as_float, dumps
-from reports._sample import sample_document, sample_row
+from ssmverify.reports import figures, html, junit, latex, load_results, markdown, render_all
+from ssmverify.reports._format import anchors, extra_details, interval, margin, num, path_label, signed, value_text
+from ssmverify.reports._io import as_float, dumps
+from ssmverify.reports._sample import sample_document, sample_row
 
 OUTPUTS = ("index.html", "report.md", "junit.xml", "results.tex", "results.json")
 

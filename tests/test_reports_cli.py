@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.cli import main
+from ssmverify.checks.cli import main
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -66,11 +66,11 @@ def test_quick_run_page_loads_in_headless_chromium(quick_run):
 @pytest.fixture
 def fake_claim(monkeypatch):
     """Register a made-up claim and its check the way a new claim is added (theorems + checks registries)."""
-    import checks._registry
-    import theorems
-    from checks._base import Check, hypotheses_json
-    from checks._verdict import FAIL, CheckResult
-    from theorems import Claim, Hypothesis
+    import ssmverify.checks._registry
+    from ssmverify import theorems
+    from ssmverify.checks._base import Check, hypotheses_json
+    from ssmverify.checks._verdict import FAIL, CheckResult
+    from ssmverify.theorems import Claim, Hypothesis
 
     claim = Claim(id="fake", title="A fake claim that only the report tests know", section="§0.0",
                   statement="fake(x) ≤ 1", latex=r"\mathrm{fake}(x) \le 1", summary="Made up for the tests.",
@@ -95,8 +95,8 @@ def fake_claim(monkeypatch):
                          "caveats": ["entirely made up"], "fake_table": [{"column_a": 1, "column_b": "two"}]})
 
     FakeCheck.claim = claim
-    monkeypatch.setitem(theorems.CLAIMS, "fake", claim)
-    monkeypatch.setitem(checks._registry.CHECKS, "fake", FakeCheck())
+    monkeypatch.setitem(ssmverify.theorems.CLAIMS, "fake", claim)
+    monkeypatch.setitem(ssmverify.checks._registry.CHECKS, "fake", FakeCheck())
     return claim
 
 
@@ -112,7 +112,7 @@ def test_a_registered_claim_appears_in_every_output(fake_claim, tmp_path, capsys
     cases = list(ET.parse(out / "junit.xml").getroot().iter("testcase"))
     assert [(c.get("classname"), c.get("name")) for c in cases] == [("sigmoid-quiet", "fake")]
     assert "statistic 2 vs bound 1" in cases[0].find("failure").get("message")
-    from reports._format import figure_stem
+    from ssmverify.reports._format import figure_stem
     assert (out / "figures" / f"{figure_stem('sigmoid-quiet', 'fake')}.png").is_file()
     # and `ssmverify report` re-renders it from results.json alone, with no registry needed for the claim
     before = _files(out)

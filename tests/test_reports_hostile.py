@@ -32,12 +32,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from checks.cli import main
-from reports import ResultsError, figures, html, junit, latex, markdown, render_all, validate_results
-from reports import _format as f
-from reports._io import dumps
-from reports._schema import schema
-from theorems._errors import SsmverifyError
+from ssmverify.checks.cli import main
+from ssmverify.reports import ResultsError, figures, html, junit, latex, markdown, render_all, validate_results
+from ssmverify.reports import _format as f
+from ssmverify.reports._io import dumps
+from ssmverify.reports._schema import schema
+from ssmverify import SsmverifyError
 
 try:  # a real CommonMark renderer as the oracle for "report.md is safe to render" (test extra)
     import markdown_it
@@ -173,15 +173,17 @@ def test_schema_is_valid_json_schema_shipped_as_package_data():
     import jsonschema
 
     jsonschema.Draft202012Validator.check_schema(schema())
-    assert (ROOT / "reports" / "results.schema.json").is_file()
+    from importlib.resources import files
+
+    assert files("ssmverify.reports").joinpath("results.schema.json").is_file()   # as installed
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert "results.schema.json" in project["tool"]["setuptools"]["package-data"]["reports"]
+    assert "results.schema.json" in project["tool"]["setuptools"]["package-data"]["ssmverify.reports"]
     assert any(d.replace(" ", "").startswith("jsonschema>=4") for d in project["project"]["dependencies"])
     assert any(d.startswith("hypothesis") for d in project["project"]["optional-dependencies"]["test"])
 
 
 def test_what_run_writes_is_accepted(real_run):
-    from reports._sample import sample_document
+    from ssmverify.reports._sample import sample_document
 
     _, document = real_run
     validate_results(document)
@@ -350,7 +352,7 @@ def test_figure_texts_are_plain_text_not_math():
 
 
 def test_the_probe_map_draws_names_as_plain_text():
-    from reports import probe_figures
+    from ssmverify.reports import probe_figures
 
     cells = [{"gate": g, "hypotheses_hold": g < 0.8, "statistic": g, "bound": 0.5, "margin": g - 0.5,
               "ci": [g - 0.1, g + 0.1], "verdict": "FAIL" if g > 0.7 else "PASS"} for g in (0.1, 0.5, 0.9)]
@@ -397,10 +399,10 @@ def test_control_characters_are_shown_escaped_in_every_output(folder, doc):
 
 def test_look_alike_names_get_distinct_figure_files_and_ids(monkeypatch, tmp_path):
     """``a/b`` and ``a-b`` in one run: two figure files, two ids (checks/suite.run_rows names the files)."""
-    import checks._registry
-    from checks._base import Check, Settings
-    from checks._verdict import PASS, CheckResult
-    from checks.suite import Row, resolve_regimes
+    import ssmverify.checks._registry
+    from ssmverify.checks._base import Check, Settings
+    from ssmverify.checks._verdict import PASS, CheckResult
+    from ssmverify.checks.suite import Row, resolve_regimes
 
     class Drawn(Check):
         def planned_comparisons(self, regime, settings):
@@ -411,10 +413,10 @@ def test_look_alike_names_get_distinct_figure_files_and_ids(monkeypatch, tmp_pat
                                statistic=0.1, bound=1.0, ci=(0.1, 0.1), n_samples=1,
                                details={"plots": [_tiny_plot(f"drawn for {regime.name}")]})
 
-    monkeypatch.setitem(checks._registry.CHECKS, "theorem2", Drawn())
+    monkeypatch.setitem(ssmverify.checks._registry.CHECKS, "theorem2", Drawn())
     base = resolve_regimes(["builtin:constant-gate"])[0]
     rows = [Row(dataclasses.replace(base, name=name), "theorem2", None) for name in ("a/b", "a-b", "a b")]
-    from checks.suite import results_document, run_rows
+    from ssmverify.checks.suite import results_document, run_rows
 
     settings_ = Settings(seed=0, alpha=0.01, quick=True, family_size=1)
     document = json.loads(dumps(results_document(run_rows(rows, settings_), settings_)))
@@ -542,7 +544,7 @@ def test_index_html_escapes_the_same_values(folder, doc):
 
 
 def test_the_sample_report_md_renders_safely():
-    from reports._sample import sample_document
+    from ssmverify.reports._sample import sample_document
 
     pytest.importorskip("markdown_it")
     assert _markdown_problems(markdown.render(sample_document())) == []

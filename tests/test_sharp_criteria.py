@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from checks import FAIL, PASS, Settings
-from checks.lemma1 import Lemma1Check
-from checks.theorem2 import Theorem2Check
-from theorems import CLAIMS, load_regime
+from ssmverify.checks import FAIL, PASS, Settings
+from ssmverify.checks.lemma1 import Lemma1Check
+from ssmverify.checks.theorem2 import Theorem2Check
+from ssmverify.theorems import CLAIMS, load_regime
 
 LINEAR = """
 name = "{name}"
@@ -166,7 +166,7 @@ scale = 1.0
 def test_the_exact_lipschitz_constant_decides_the_hypotheses(tmp_path):
     """W = 0 keeps the pre-activations away from 0: L_G = 0.354, not ‖U‖₂/4 = 0.5, so with ρ = 2.5 the
     hypothesis ρ·L_G < 1 holds (0.884), although ρ·‖U‖₂/4 = 1.25 would say it fails."""
-    from theorems import _constants as K
+    from ssmverify.theorems import _constants as K
     path = tmp_path / "unreachable.toml"
     path.write_text(UNREACHABLE)
     r = load_regime(path, set(CLAIMS))

@@ -13,10 +13,10 @@ import math
 import numpy as np
 import pytest
 
-from checks._base import Settings
-from checks._registry import CHECKS
-from checks.suite import resolve_regimes
-from theorems import CLAIMS, parse_regime
+from ssmverify.checks._base import Settings
+from ssmverify.checks._registry import CHECKS
+from ssmverify.checks.suite import resolve_regimes
+from ssmverify.theorems import CLAIMS, parse_regime
 
 SETTINGS = Settings(seed=0, alpha=0.01, quick=True, family_size=30)
 

@@ -11,11 +11,11 @@ import jax
 import numpy as np
 import pytest
 
-import estimators
-from checks import FAIL, NOT_APPLICABLE, PASS, Settings
-from checks.theorem2 import Theorem2Check
-from theorems import CLAIMS, load_regime, simulate
-from theorems.theorem2 import exact_moments, innovation_covariance, linear_transition
+from ssmverify import estimators
+from ssmverify.checks import FAIL, NOT_APPLICABLE, PASS, Settings
+from ssmverify.checks.theorem2 import Theorem2Check
+from ssmverify.theorems import CLAIMS, load_regime, simulate
+from ssmverify.theorems.theorem2 import exact_moments, innovation_covariance, linear_transition
 
 TEMPLATE = """
 name = "{name}"
@@ -115,7 +115,7 @@ def test_overflow_is_decided_exactly_not_a_crash(tmp_path):
 
 
 def test_hypotheses_failing_gives_not_applicable_with_measurement():
-    from checks.suite import resolve_regimes
+    from ssmverify.checks.suite import resolve_regimes
     r = resolve_regimes(["builtin:strong-feedback"])[0]
     check = Theorem2Check()
     assert check.planned_comparisons(r, Settings()) == 0

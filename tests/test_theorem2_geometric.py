@@ -15,12 +15,12 @@ import math
 import pytest
 from scipy import integrate
 
-from checks import FAIL, NOT_APPLICABLE, PASS, Settings
-from checks import _base
-from checks.lemma1 import Lemma1Check
-from checks.suite import resolve_regimes
-from checks.theorem2_geometric import Theorem2GeometricCheck
-from theorems import CLAIMS, load_regime, parse_regime
+from ssmverify.checks import FAIL, NOT_APPLICABLE, PASS, Settings
+from ssmverify.checks import _base
+from ssmverify.checks.lemma1 import Lemma1Check
+from ssmverify.checks.suite import resolve_regimes
+from ssmverify.checks.theorem2_geometric import Theorem2GeometricCheck
+from ssmverify.theorems import CLAIMS, load_regime, parse_regime
 
 HAND = """
 name = "hand-geometric"
@@ -42,7 +42,7 @@ separations = [0.5, 3.0]
 
 
 def test_registered():
-    from checks._registry import CHECKS
+    from ssmverify.checks._registry import CHECKS
     assert "theorem2-geometric" in CLAIMS and "theorem2-geometric" in CHECKS
 
 

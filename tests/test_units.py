@@ -14,10 +14,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from checks import Settings
-from checks.suite import family_size, plan_rows, resolve_regimes, run_rows
-from checks.rate_distortion import Theorem1Check
-from theorems import CLAIMS
+from ssmverify.checks import Settings
+from ssmverify.checks.suite import family_size, plan_rows, resolve_regimes, run_rows
+from ssmverify.checks.rate_distortion import Theorem1Check
+from ssmverify.theorems import CLAIMS
 
 LENGTHS = {("lemma1", "separations"), ("theorem2", "radii"), ("theorem2", "initial_radius")}
 # Claims whose statement has units: κ = ρ·L_G (Lemma 1 and its readings), and a differential entropy

@@ -250,7 +250,7 @@ def strong_bound(H_bits, m: int, t: int):
     outside [0, log₂ K] (a confidence-interval end) is clamped into it first.
     Scalar or array input.
     """
-    import estimators
+    from .. import estimators
     H = np.clip(np.asarray(H_bits, float), 0.0, float(m * t))
     out = np.vectorize(lambda h: estimators.fano_lower_bound(float(h), base=2, form="strong",
                                                              log_alphabet_size=float(m * t)))(H)

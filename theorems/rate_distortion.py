@@ -89,7 +89,7 @@ class GaussianSource:
 
     def info_state_inputs(self) -> float:
         """I(h_t; x_{1:t}) in bits."""
-        import estimators
+        from .. import estimators
         joint = np.block([[self.signal_cov, self.signal_cov], [self.signal_cov, self.cov]])
         return estimators.gaussian_mutual_information(joint, list(range(self.d)),
                                                       list(range(self.d, 2 * self.d)), base=2)
@@ -312,7 +312,7 @@ def optimal_channel(source: GaussianSource, theta: float) -> LinearCompressor:
 
 def evaluate_linear(source: GaussianSource, comp: LinearCompressor) -> dict:
     """Closed forms for one linear compressor: rates in bits, distortions in state units²."""
-    import estimators
+    from .. import estimators
     d = source.d
     C, Z, S = comp.C, comp.Z, source.cov
     out_cov = C @ S @ C.T + Z

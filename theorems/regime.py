@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import SsmverifyError
+from .._errors import SsmverifyError
 from .model import Model
 
 __all__ = ["Regime", "RegimeError", "load_regime", "parse_regime", "MAX_STEPS", "MAX_REGIME_BYTES"]
