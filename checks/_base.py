@@ -9,8 +9,11 @@ through the same two pieces.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
+import functools
 import hashlib
+import math
 from typing import Callable
 
 import jax
@@ -19,7 +22,7 @@ import numpy as np
 from ..theorems import Claim, Regime, simulate
 from ..theorems.model import simulate_grid
 
-from ._verdict import NOT_APPLICABLE, CheckResult, combine, representative, select_worst, staged
+from ._verdict import NOT_APPLICABLE, CheckResult, Verdict, combine, representative, select_worst, staged
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +88,6 @@ class Simulation:
     finish: Callable[[np.ndarray, dict], dict]
 
 
-_DRAW_CACHE: dict = {}
 
 # --- the size estimate ------------------------------------------------------------------------------
 # Rough constants of a 2-core CPU (measured on the simulator and NumPy's dense kernels).  The estimate
@@ -121,39 +123,151 @@ def simulation_estimate(n_paths: int, steps: int, chains: int, couplings: int, d
     return bytes_, seconds
 
 
-class Check:
-    """A Monte Carlo checker for one claim.
+class Check(abc.ABC):
+    """The interface every claim's check implements: plan, estimate, run one (regime, claim) row.
 
-    Subclasses set ``claim`` and implement ``planned_comparisons``,
-    ``simulation``, ``comparisons`` and ``details``; ``decides`` defaults to the
-    paper's hypotheses holding.
+    ``claim`` is the :class:`~ssmverify.theorems.Claim` checked.  ``run`` returns the row, built with
+    :meth:`result` (the one place a :class:`CheckResult` is assembled) or :meth:`not_applicable`.
+    ``planned_comparisons`` is an upper bound on the deciding *statistical* comparisons ``run`` makes
+    (closed forms count 0): the run fixes its comparison family, and so every per-comparison level, from
+    these numbers before anything is simulated.  A check whose comparisons are all statistical draws
+    should derive from :class:`MonteCarloCheck` instead, which adds staged sampling and lets the probe
+    batch whole parameter grids.
     """
 
     claim: Claim
+
+    @abc.abstractmethod
+    def planned_comparisons(self, regime: Regime, settings: Settings) -> int:
+        """An upper bound on the deciding statistical comparisons ``run`` makes (fixes the family size)."""
+
+    @abc.abstractmethod
+    def run(self, regime: Regime, settings: Settings) -> CheckResult:
+        """The row of this claim in ``regime``, decided at ``settings.level`` per comparison."""
+
+    def decides(self, regime: Regime) -> bool:
+        """Whether the row may PASS or FAIL (default: the paper's hypotheses hold in the regime)."""
+        return self.claim.hypotheses_hold(regime)
+
+    def splits(self, regime: Regime) -> bool:
+        """Whether this row uses sample splitting (a pilot picks the one comparison that may FAIL)."""
+        return False
+
+    def estimate(self, regime: Regime, settings: Settings) -> tuple[float, float]:
+        """(peak bytes, seconds) this row may need, from shapes and settings alone: nothing is simulated, no
+        hypothesis is evaluated.  Default: the set-up of a row only."""
+        return 0.0, SECONDS_PER_ROW
+
+    def margin_function(self, regime: Regime, settings: Settings, n: int):
+        """A JAX-differentiable ``model -> point margin`` on n fixed paths (common random numbers), or None.
+
+        The point margin is the largest (statistic − bound) over the deciding comparisons, the quantity
+        the probe's search maximises.
+        """
+        return None
+
+    def tightest_constant(self, comps: list) -> dict | None:
+        """For claims with a constant (Lemma 1's κ): the smallest constant the comparisons support, for the
+        probe's maps; None for claims without one."""
+        return None
+
+    def result(self, regime: Regime, comps: list, n: int, *, details: dict | None = None,
+               verdict: Verdict | None = None, pool: list | None = None) -> CheckResult:
+        """The row: verdict from the comparisons (:func:`combine`, or NOT_APPLICABLE when the check does not
+        decide), the representative comparison's statistic, bound, interval and method, and ``details``
+        completed with the hypotheses, the representative's label and every comparison.  ``pool``: the
+        comparisons the representative is picked from, when not all of them (default: ``comps``)."""
+        if verdict is None:
+            verdict = combine(comps) if self.decides(regime) else NOT_APPLICABLE
+        rep = representative(comps if pool is None else pool, verdict)
+        details = {"hypotheses": hypotheses_json(self.claim, regime), **(details or {})}
+        details.setdefault("representative", rep.label if rep else None)
+        details["comparisons"] = [c.to_json() for c in comps]
+        details.setdefault("plots", [])
+        nan = math.nan
+        return CheckResult(
+            regime=regime.name, claim=self.claim.id, verdict=verdict,
+            hypotheses_hold=self.claim.hypotheses_hold(regime),
+            statistic=rep.statistic if rep else nan, bound=rep.bound if rep else nan,
+            ci=rep.ci if rep else (nan, nan), n_samples=n, details=details,
+            method=rep.method if rep else None,
+        )
+
+    def not_applicable(self, regime: Regime, reason: str) -> CheckResult:
+        """A row for a claim whose setting does not fit the regime (nothing simulated)."""
+        return not_applicable(self.claim, regime, reason)
+
+
+class MonteCarloCheck(Check):
+    """A check that decides from random samples, drawn in doubling stages.
+
+    Subclasses say how to draw samples first..first+n−1 (:meth:`draw`, deterministic given the seed) and
+    *how they decide* (:meth:`comparisons`), and may add reported context (:meth:`details`).  :meth:`run`
+    draws in stages until the verdict is decided (or the last stage), with sample splitting when
+    :meth:`splits`.
+    """
+
     # Sample splitting (see checks._verdict.staged): a pilot picks the one comparison that may FAIL.
     splits_sample: bool = False
 
     def splits(self, regime: Regime) -> bool:
-        """Whether this row uses sample splitting (default: the class attribute ``splits_sample``)."""
         return self.splits_sample
 
-    def planned_comparisons(self, regime: Regime, settings: Settings) -> int:
-        """An upper bound on the deciding comparisons ``run`` makes (fixes the family size up front)."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def draw(self, regime: Regime, settings: Settings, first: int, n: int) -> dict:
+        """Samples first..first+n−1 as named arrays with leading axis n (the same for the same seed)."""
 
-    def decides(self, regime: Regime) -> bool:
-        return self.claim.hypotheses_hold(regime)
+    @abc.abstractmethod
+    def comparisons(self, regime: Regime, data: dict, level: float, decides: bool) -> list:
+        """The comparisons of the drawn ``data`` at per-comparison level ``level``."""
+
+    def details(self, regime: Regime, settings: Settings, comps: list, data: dict) -> dict:
+        """Reported context of the row (caveats, units, plot specifications, ...)."""
+        return {}
+
+    def run(self, regime: Regime, settings: Settings) -> CheckResult:
+        decides = self.decides(regime)
+        split = self.splits(regime) and decides and settings.stages is None
+        pilot = pilot_size(settings) if split else 0
+        comps, data, n, used = staged(
+            lambda first, n_new: self.draw(regime, settings, first, n_new),
+            lambda data: self.comparisons(regime, data, settings.level, decides),
+            settings.paths, settings.max_stages if decides else 1,
+            select=select_worst if split else None, pilot_size=pilot,
+        )
+        return self.staged_result(regime, settings, comps, data, n, used, pilot)
+
+    def staged_result(self, regime, settings, comps, data, n, used, pilot: int = 0) -> CheckResult:
+        """The row after staged sampling: the stages and pilot used, then :meth:`details`."""
+        details = {
+            "stages_used": used,
+            "pilot_paths": pilot,
+            "selected": sorted(c.label for c in comps if c.selected and c.decides) if pilot else None,
+            **self.details(regime, settings, comps, data),
+        }
+        return self.result(regime, comps, n, details=details)
+
+
+class SimulatorCheck(MonteCarloCheck):
+    """A Monte Carlo check whose samples are paths of the regime's gated recurrence.
+
+    Subclasses declare *what* to simulate (:meth:`simulation`: initial states, horizon, couplings, an
+    observer); :meth:`draw` runs the JAX simulator on it (memoised across stages and across checks with
+    the same ``purpose``), and the probe batches whole parameter grids through :meth:`draw_grid`.
+    """
+
+    @abc.abstractmethod
+    def simulation(self, regime: Regime, settings: Settings, probe: bool = False) -> Simulation:
+        """What to simulate.  ``probe=True`` may return a lighter simulation that still yields every
+        *deciding* quantity (a probe needs verdicts and margins, not the reported context)."""
 
     def estimate(self, regime: Regime, settings: Settings) -> tuple[float, float]:
-        """(peak bytes, seconds) this row may need, from shapes and settings alone: nothing is simulated, no
-        hypothesis is evaluated.  Sized for the most stages ``run`` may draw.  The default reads the
-        :class:`Simulation` and assumes a few observations per chain and step; a check whose work is not a
-        simulation of that kind (or that keeps more) overrides it.  A check without a simulation (or whose
-        simulation does not apply to this regime) costs only the row's set-up."""
+        """Reads the :class:`Simulation` and assumes a few observations per chain and step; sized for the
+        most stages ``run`` may draw.  A check that keeps more overrides it."""
         try:
             sim = self.simulation(regime, settings)
             chains = int(np.shape(sim.initial(0, 1))[1])
-        except Exception:   # no simulation, or none for this regime (the claim may not apply): set-up only
+        except Exception:   # no simulation for this regime (the claim may not apply): set-up only
             return 0.0, SECONDS_PER_ROW
         pilot = pilot_size(settings) if self.splits(regime) and settings.stages is None else 0
         n = total_paths(settings, settings.max_stages, pilot)
@@ -161,39 +275,10 @@ class Check:
                                               4 * chains)
         return bytes_, seconds + SECONDS_PER_ROW
 
-    def simulation(self, regime: Regime, settings: Settings, probe: bool = False) -> Simulation:
-        """What to simulate.  ``probe=True`` may return a lighter simulation that still yields every
-        *deciding* quantity (a probe needs verdicts and margins, not the reported context)."""
-        raise NotImplementedError
-
-    def comparisons(self, regime: Regime, data: dict, level: float, decides: bool) -> list:
-        raise NotImplementedError
-
-    def details(self, regime: Regime, settings: Settings, comps: list, data: dict) -> dict:
-        return {}
-
-    def margin_function(self, regime: Regime, settings: Settings, n: int):
-        """A JAX-differentiable ``model -> point margin`` on n fixed paths (common random numbers), or None.
-
-        The point margin is the largest (statistic − bound) over the deciding
-        comparisons, the quantity the probe's search maximises.
-        """
-        return None
-
     def draw(self, regime: Regime, settings: Settings, first: int, n: int) -> dict:
         """Paths first..first+n−1 of every coupling, as ``{"coupling.name": array}`` (memoised)."""
         sim = self.simulation(regime, settings)
-        memo = (regime.fingerprint(), settings.seed, sim.purpose, first, n)
-        if memo not in _DRAW_CACHE:
-            if len(_DRAW_CACHE) >= 8:
-                _DRAW_CACHE.pop(next(iter(_DRAW_CACHE)))
-            out, model, h0s = {}, regime.model(), sim.initial(first, n)
-            for coupling in sim.couplings:
-                final, obs = simulate(model, settings.key(regime.name, sim.purpose, coupling), h0s, sim.n_steps,
-                                      synchronous=coupling == "synchronous", observe=sim.observe, first_path=first)
-                out.update({f"{coupling}.{k}": v for k, v in sim.finish(final, obs).items()})
-            _DRAW_CACHE[memo] = out
-        return _DRAW_CACHE[memo]
+        return _draw(sim, regime, settings, first, n)
 
     def draw_grid(self, regimes: list[Regime], settings: Settings, n: int) -> list[dict]:
         """Paths 0..n−1 for many regimes of one shape, the cells batched through ``jax.vmap``.
@@ -213,37 +298,36 @@ class Check:
                 out.update({f"{coupling}.{k}": v for k, v in sims[c].finish(finals[c], cell_obs).items()})
         return outs
 
-    def run(self, regime: Regime, settings: Settings) -> CheckResult:
-        decides = self.decides(regime)
-        split = self.splits(regime) and decides and settings.stages is None
-        pilot = pilot_size(settings) if split else 0
-        comps, data, n, used = staged(
-            lambda first, n_new: self.draw(regime, settings, first, n_new),
-            lambda data: self.comparisons(regime, data, settings.level, decides),
-            settings.paths, settings.max_stages if decides else 1,
-            select=select_worst if split else None, pilot_size=pilot,
-        )
-        return self.result(regime, settings, comps, data, n, used, decides, pilot)
 
-    def result(self, regime, settings, comps, data, n, used, decides, pilot: int = 0) -> CheckResult:
-        verdict = combine(comps) if decides else NOT_APPLICABLE
-        rep = representative(comps, verdict)
-        details = {
-            "hypotheses": hypotheses_json(self.claim, regime),
-            "stages_used": used,
-            "pilot_paths": pilot,
-            "selected": sorted(c.label for c in comps if c.selected and c.decides) if pilot else None,
-            "representative": rep.label if rep else None,
-            **self.details(regime, settings, comps, data),
-            "comparisons": [c.to_json() for c in comps],
-        }
-        nan = float("nan")
-        return CheckResult(
-            regime=regime.name, claim=self.claim.id, verdict=verdict,
-            hypotheses_hold=self.claim.hypotheses_hold(regime),
-            statistic=rep.statistic if rep else nan, bound=rep.bound if rep else nan,
-            ci=rep.ci if rep else (nan, nan), n_samples=n, details=details,
-        )
+@dataclasses.dataclass(frozen=True)
+class _DrawRequest:
+    """What a draw depends on (the cache key: regime fingerprint, seed, purpose, paths), and what it needs."""
+
+    fingerprint: str
+    seed: int
+    purpose: str
+    first: int
+    n: int
+    regime: Regime = dataclasses.field(compare=False)
+    settings: Settings = dataclasses.field(compare=False)
+    sim: Simulation = dataclasses.field(compare=False)
+
+
+# A row's later stages, and checks sharing a ``purpose`` on one regime, reuse paths already drawn.
+@functools.lru_cache(maxsize=8)
+def _draw_cached(request: _DrawRequest) -> dict:
+    regime, settings, sim, first = request.regime, request.settings, request.sim, request.first
+    out, model, h0s = {}, regime.model(), sim.initial(first, request.n)
+    for coupling in sim.couplings:
+        final, obs = simulate(model, settings.key(regime.name, sim.purpose, coupling), h0s, sim.n_steps,
+                              synchronous=coupling == "synchronous", observe=sim.observe, first_path=first)
+        out.update({f"{coupling}.{k}": v for k, v in sim.finish(final, obs).items()})
+    return out
+
+
+def _draw(sim: Simulation, regime: Regime, settings: Settings, first: int, n: int) -> dict:
+    return _draw_cached(_DrawRequest(regime.fingerprint(), settings.seed, sim.purpose, first, n,
+                                     regime, settings, sim))
 
 
 def pilot_size(settings: Settings) -> int:

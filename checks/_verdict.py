@@ -43,6 +43,7 @@ absolute, so a verdict does not change with the units the state is measured in.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
 from typing import Callable
 
@@ -50,8 +51,19 @@ import numpy as np
 
 from ..estimators._intervals import fieller_ratio_ci_many, skew_robust_mean_bounds
 
-PASS, FAIL, INCONCLUSIVE, NOT_APPLICABLE = "PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE"
-VERDICTS = (PASS, FAIL, INCONCLUSIVE, NOT_APPLICABLE)
+
+
+class Verdict(enum.StrEnum):
+    """A row's verdict.  A string enum: ``Verdict.FAIL == "FAIL"``, and JSON holds the plain string."""
+
+    PASS = "PASS"                        # every deciding comparison holds on its claimed side
+    FAIL = "FAIL"                        # a selected deciding comparison is violated (significantly, or exactly)
+    INCONCLUSIVE = "INCONCLUSIVE"        # neither, after the last sampling stage
+    NOT_APPLICABLE = "NOT_APPLICABLE"    # the claim's hypotheses or setting do not fit the regime
+
+
+PASS, FAIL, INCONCLUSIVE, NOT_APPLICABLE = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE
+VERDICTS = tuple(Verdict)
 HOLDS, VIOLATED, UNDECIDED = "holds", "violated", "undecided"
 MONTE_CARLO, EXACT, OBSERVATION = "monte-carlo", "exact", "observation"
 
@@ -70,7 +82,7 @@ SAMPLE_RTOL = 1e-12
 RESOLUTION_ULPS = 64
 
 __all__ = [
-    "PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE", "VERDICTS", "Comparison", "CheckResult",
+    "Verdict", "PASS", "FAIL", "INCONCLUSIVE", "NOT_APPLICABLE", "VERDICTS", "Comparison", "CheckResult",
     "MONTE_CARLO", "EXACT", "OBSERVATION", "EXACT_RTOL", "SAMPLE_RTOL",
     "ratio_comparison", "ratio_comparisons", "mean_comparison", "exact_comparison", "interval_comparison",
     "observation_comparison", "combine", "representative", "staged",
@@ -116,11 +128,18 @@ class Comparison:
 
 @dataclasses.dataclass(frozen=True)
 class CheckResult:
-    """One row of results.json: one claim in one regime."""
+    """One row of results.json: one claim in one regime.
+
+    ``statistic``, ``bound`` and ``ci`` are those of the row's representative comparison (the strongest
+    violation of a FAIL, else the closest call), and ``method`` how it was decided (``"monte-carlo"``,
+    ``"exact"``, ``"observation"``; ``None`` when nothing was compared).  ``details`` holds the claim's own
+    context (hypotheses with their numbers, every comparison, caveats, plot specifications; documented
+    field by field in ``reports/results.schema.json``), ``figures`` the figure files of the row.
+    """
 
     regime: str
     claim: str
-    verdict: str
+    verdict: Verdict
     hypotheses_hold: bool
     statistic: float
     bound: float
@@ -128,14 +147,53 @@ class CheckResult:
     n_samples: int
     details: dict
     figures: tuple[str, ...] = ()
+    method: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "verdict", Verdict(self.verdict))
+        object.__setattr__(self, "ci", tuple(self.ci))
+        object.__setattr__(self, "figures", tuple(self.figures))
+
+    @property
+    def comparisons(self) -> list[dict]:
+        """Every comparison of the row (as in results.json), deciding or not."""
+        return list(self.details.get("comparisons", []))
+
+    @property
+    def hypotheses(self) -> list[dict]:
+        """The paper's hypotheses evaluated on the regime: ``{"name", "holds", "detail"}`` each."""
+        return list(self.details.get("hypotheses", []))
 
     def to_json(self) -> dict:
         return {
-            "regime": self.regime, "claim": self.claim, "verdict": self.verdict,
+            "regime": self.regime, "claim": self.claim, "verdict": str(self.verdict),
             "hypotheses_hold": self.hypotheses_hold, "statistic": self.statistic, "bound": self.bound,
-            "ci": list(self.ci), "n_samples": self.n_samples, "details": self.details,
+            "ci": list(self.ci), "n_samples": self.n_samples, "method": self.method, "details": self.details,
             "figures": list(self.figures),
         }
+
+    @classmethod
+    def from_json(cls, row: dict) -> "CheckResult":
+        """A row of a results.json document (``nan``, ``inf`` as JSON writes them)."""
+        return cls(regime=row["regime"], claim=row["claim"], verdict=Verdict(row["verdict"]),
+                   hypotheses_hold=bool(row["hypotheses_hold"]), statistic=_number(row["statistic"]),
+                   bound=_number(row["bound"]), ci=tuple(_number(v) for v in row["ci"]),
+                   n_samples=int(row["n_samples"]), details=row.get("details", {}),
+                   figures=tuple(row.get("figures", ())), method=row.get("method"))
+
+    def _repr_html_(self) -> str:
+        from ..reports.notebook import row_html
+        return row_html(self)
+
+
+_NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def _number(value) -> float:
+    """A number of results.json (non-finite values are the strings "inf", "-inf", "nan"; ``null`` is NaN)."""
+    if isinstance(value, str):
+        return _NONFINITE[value]
+    return math.nan if value is None else float(value)
 
 
 def _finite_scale(*values) -> float:

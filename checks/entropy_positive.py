@@ -30,7 +30,7 @@ from ..theorems.entropy_positive import (CORRECTED_STATEMENT, ENTROPY_POSITIVE, 
                                        draw_inputs, entropy_reason, gaussian_entropy_bits)
 from ..theorems.theorem2 import linear_transition
 
-from ._base import SECONDS_PER_ROW, Check, Settings, not_applicable, pilot_size, total_paths
+from ._base import SECONDS_PER_ROW, MonteCarloCheck, Settings, not_applicable, pilot_size, total_paths
 from ._verdict import EXACT_RTOL, SAMPLE_RTOL, Comparison, exact_comparison, mean_comparison
 
 __all__ = ["EntropyPositiveCheck"]
@@ -52,7 +52,7 @@ def _exact_entropy_comparison(label: str, value: float, lo: float, hi: float, sc
                             tolerance=EXACT_RTOL * (scale if math.isfinite(scale) else 0.0))
 
 
-class EntropyPositiveCheck(Check):
+class EntropyPositiveCheck(MonteCarloCheck):
     claim = ENTROPY_POSITIVE
 
     @staticmethod
@@ -116,7 +116,7 @@ class EntropyPositiveCheck(Check):
         for t in range(1, STEPS + 1):
             v, lo, hi, sc = (float(a) for a in gaussian_entropy_bits(covs[t - 1], t))
             comps.append(_exact_entropy_comparison(f"t={t}", v, lo, hi, sc, t, meta={"closed_form": "Σ_t = MΣ_{t−1}Mᵀ + Q"}))
-        return self.result(regime, settings, comps, {"covariances": covs}, 0, 0, self.decides(regime))
+        return self.staged_result(regime, settings, comps, {"covariances": covs}, 0, 0)
 
     def details(self, regime, settings, comps, data):
         Q = np.asarray(regime.noise_cov, float)

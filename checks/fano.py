@@ -408,10 +408,8 @@ class _FanoBase(Check):
             "per_horizon": table,
         }
         details["plots"] = [self._plot(regime, table, m)]
-        return CheckResult(
-            regime=regime.name, claim=claim.id, verdict=verdict, hypotheses_hold=claim.hypotheses_hold(regime),
-            statistic=rep.statistic, bound=rep.bound, ci=rep.ci, n_samples=n, details=details,
-        )
+        return self.result(regime, comps, n, details=details, verdict=verdict,
+                           pool=informative if verdict == "PASS" and informative else comps)
 
     @staticmethod
     def _table(data, steps, m, level) -> list[dict]:

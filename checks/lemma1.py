@@ -25,7 +25,7 @@ from ..theorems import _constants as K
 from ..theorems.lemma1 import LEMMA1, LEMMA1_CORRECTED, corrected_factor
 from ..theorems.model import safe_norm, simulate_traced
 
-from ._base import (SECONDS_PER_ROW, Check, Settings, Simulation, pilot_size, simulation_estimate,
+from ._base import (SECONDS_PER_ROW, SimulatorCheck, Settings, Simulation, pilot_size, simulation_estimate,
                     total_paths)
 from ._verdict import EPS, RESOLUTION_ULPS, ratio_comparisons
 from .theorem2 import lyapunov_estimate, lyapunov_json
@@ -76,7 +76,7 @@ def _resolved(prev_dist, dist, prev_scale, scale):
     return resolved | (xp.isfinite(prev_dist) & ~xp.isfinite(dist))
 
 
-class _Lemma1Base(Check):
+class _Lemma1Base(SimulatorCheck):
     """Both Lemma 1 checks read the same paired paths (purpose "lemma1")."""
 
     splits_sample = True

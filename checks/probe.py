@@ -30,7 +30,7 @@ import numpy as np
 
 from ..theorems import CLAIMS, Regime, parse_regime
 
-from ._base import Check, Settings
+from ._base import Check, Settings, SimulatorCheck
 from ._knobs import Knob, apply_knobs, differentiable_knobs, regime_to_dict, to_toml
 from ._registry import CHECKS
 from ._verdict import FAIL, HOLDS, INCONCLUSIVE, NOT_APPLICABLE, PASS, VIOLATED
@@ -48,7 +48,7 @@ def _progress(done: int, total: int, what: str) -> None:
 
 def batched(check: Check) -> bool:
     """Whether the check declares its simulation (then cells are vmapped) or only runs whole."""
-    return type(check).simulation is not Check.simulation
+    return isinstance(check, SimulatorCheck)
 
 
 def chunk_size(check: Check, regime: Regime, settings: Settings) -> int:
@@ -114,9 +114,9 @@ def evaluate(check: Check, regimes: list[Regime], settings: Settings, chunk: int
             comps = check.comparisons(regime, data, settings.level, decides)
             cell = summarise([c.to_json() for c in comps], decides)
             cell.update(hypotheses_hold=check.claim.hypotheses_hold(regime), n_samples=settings.paths)
-            tight = getattr(check, "tightest_constant", None)
-            if tight is not None and decides:
-                cell.update(tight(comps))
+            tight = check.tightest_constant(comps) if decides else None
+            if tight is not None:
+                cell.update(tight)
             out.append(cell)
     return out
 

@@ -69,7 +69,7 @@ from ..theorems.rate_distortion import (RD_CONVERSE, RD_CURVE, THEOREM1, Gaussia
 
 from ._base import SECONDS_PER_FLOP, SECONDS_PER_ROW, Check, Settings, hypotheses_json, not_applicable, total_paths
 from ._verdict import (HOLDS, INCONCLUSIVE, RTOL, UNDECIDED, VIOLATED, CheckResult, Comparison, combine,
-                       exact_comparison, interval_comparison, representative, staged)
+                       exact_comparison, interval_comparison, staged)
 
 LN2 = math.log(2.0)
 NOISE_LEVELS = (0.1, 1.0)                 # σ² of the noisy gates, × mean per-coordinate variance
@@ -337,7 +337,6 @@ class _RDBase(Check):
         note = source_range_note(src)
         if note is None:
             return None
-        nan = math.nan
         details = {
             "reason": note,
             "hypotheses": hypotheses_json(self.claim, regime),
@@ -345,9 +344,7 @@ class _RDBase(Check):
             "units": "rates in bits; distortions in state units² (total over coordinates)",
             "source": _source_json(src), "representative": None, "comparisons": [], "plots": [],
         }
-        return CheckResult(regime=regime.name, claim=self.claim.id, verdict=INCONCLUSIVE,
-                           hypotheses_hold=self.claim.hypotheses_hold(regime), statistic=nan, bound=nan,
-                           ci=(nan, nan), n_samples=0, details=details)
+        return self.result(regime, [], 0, details=details, verdict=INCONCLUSIVE)
 
     @staticmethod
     def _computable(regime) -> bool:
@@ -359,15 +356,8 @@ class _RDBase(Check):
         return draw_source(src, settings.rng(regime.name, self.claim.id, f"source draws from {first}"), n)
 
     def _result(self, regime, comps, verdict, n, details) -> CheckResult:
-        rep = representative(comps, verdict)
-        details["representative"] = rep.label if rep else None
-        details["comparisons"] = [c.to_json() for c in comps]
-        return CheckResult(
-            regime=regime.name, claim=self.claim.id, verdict=verdict,
-            hypotheses_hold=self.claim.hypotheses_hold(regime),
-            statistic=rep.statistic if rep else math.nan, bound=rep.bound if rep else math.nan,
-            ci=rep.ci if rep else (math.nan, math.nan), n_samples=n, details=details,
-        )
+        details.pop("representative", None)     # chosen by the builder, from the comparisons
+        return self.result(regime, comps, n, details=details, verdict=verdict)
 
 
 # --- rd-converse --------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from ..theorems.model import safe_norm, simulate_traced
 from ..theorems.theorem2 import (INPUT_GATED, LINEAR, STATE_DEPENDENT, THEOREM2, chain_tier,
                                exact_moments, innovation_covariance, linear_transition, spectral_radius_certificate)
 
-from ._base import (SECONDS_PER_FLOP, SECONDS_PER_ROW, Check, Settings, Simulation, chain_step_seconds,
+from ._base import (SECONDS_PER_FLOP, SECONDS_PER_ROW, SimulatorCheck, Settings, Simulation, chain_step_seconds,
                     pilot_size, simulation_estimate, total_paths)
 from ._verdict import (EPS, HOLDS, RESOLUTION_ULPS, UNDECIDED, VIOLATED, exact_comparison, interval_comparison,
                        observation_comparison, ratio_comparison)
@@ -81,7 +81,7 @@ def _steps(regime) -> int:
     return int(regime.setting("theorem2", "steps"))
 
 
-class Theorem2Check(Check):
+class Theorem2Check(SimulatorCheck):
     claim = THEOREM2
 
     def splits(self, regime) -> bool:

@@ -96,7 +96,8 @@ def test_results_json_follows_the_public_schema(regime_file, tmp_path):
     assert doc["schema"] == 1 and doc["seed"] == 7 and doc["alpha"] == 0.05 and doc["version"]
     row = doc["results"][0]
     assert set(row) == {"regime", "claim", "verdict", "hypotheses_hold", "statistic", "bound", "ci", "n_samples",
-                        "details", "figures"}
+                        "method", "details", "figures"}
+    assert row["method"] in ("monte-carlo", "exact", "observation")
     stats = row["details"]["statistics"]
     assert stats["alpha"] == 0.05 and 0 < stats["level"] <= 0.05
     assert len(row["ci"]) == 2 and row["n_samples"] >= 1024

@@ -86,9 +86,9 @@ def test_builtin_verdicts_and_shared_paths():
                                                "builtin:constant-gate"])
     settings = Settings(quick=True, family_size=10)
     Lemma1Check().run(quiet, settings)
-    before = set(_base._DRAW_CACHE)
+    before = _base._draw_cached.cache_info().misses
     result = Theorem2GeometricCheck().run(quiet, settings)
-    assert set(_base._DRAW_CACHE) == before                  # the lemma1 paths, no new simulation
+    assert _base._draw_cached.cache_info().misses == before   # the lemma1 paths: no new simulation
     assert result.verdict == FAIL
     worst = [c for c in result.details["comparisons"] if c["label"] == result.details["representative"]][0]
     assert worst["separation"] > 100 * quiet.length_scale()   # a far pair, where the gate opens
