@@ -26,19 +26,13 @@ from pathlib import Path
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-# The smallest per-comparison level α_i = α/(m·S) a run accepts: below it 1 − α_i is barely resolved by
-# float64 and the tests' quantiles lose their accuracy (below ~1e-16 the confidence rounds to 1).
-MIN_LEVEL = 1e-12
-# Part of the available memory a run may plan to use (the rest: the system, and the estimate's slack).
-MEMORY_SHARE = 0.8
-# Memory of the interpreter, NumPy, SciPy, JAX and matplotlib before any work.
-BASE_MEMORY = 400 * 2**20
 # Runs estimated to take longer than this show a progress bar with an ETA (on a terminal).
 PROGRESS_AFTER_SECONDS = 3.0
 RENDER_SECONDS_PER_ROW = 0.4   # drawing a row's figure (PNG and PDF) and its share of the reports
 
 
 from .._errors import SsmverifyError  # no dependencies: --help and bad input answer before JAX loads
+from ._resources import BASE_MEMORY, check_level, duration_text, refuse_if_too_big, run_owned, size_text
 
 
 class UsageError(SsmverifyError):
@@ -97,13 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--family-size", type=_positive_int, default=None,
                      help="Bonferroni family size m (default: the number of comparisons in this run); "
                           "reproduce commands pass the original run's m")
+    run.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
+                     help="a Python file defining claims of your own and their checks (repeatable; see the "
+                          "README, 'Check your own claim')")
     run.add_argument("--dry-run", action="store_true",
                      help="validate every input and print the plan with its memory and time estimate; "
                           "simulate and write nothing")
     report = sub.add_parser("report", help="re-render index.html, report.md, junit.xml, results.tex and the "
                                            "figures of DIR from DIR/results.json alone")
     report.add_argument("dir", help="directory holding results.json")
-    sub.add_parser("list", help="list the claims and the built-in regimes")
+    lister = sub.add_parser("list", help="list the claims and the built-in regimes")
+    lister.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
+                        help="also list the claims of this plugin file (repeatable)")
     cal = sub.add_parser("calibrate", help="measure the toolkit's own false-FAIL rate on claims that hold with "
                                            "equality; writes DIR/calibration.json")
     cal.add_argument("--seeds", type=_nonneg_int, default=0,
@@ -219,119 +218,12 @@ def _handling_interrupts():
 
 def _check_level(alpha: float, m: int, stages: int, option: str, what: str = "") -> float:
     """Refuse a per-comparison level α/(m·S) below MIN_LEVEL, naming the option that makes it so."""
-    level = alpha / (max(m, 1) * stages)
-    if not level >= MIN_LEVEL:
-        raise UsageError(f"{option}: the per-comparison level α/(m·S) = {alpha:g}/({m:,}·{stages}) = {level:.3g}"
-                         f"{what} is below {MIN_LEVEL:g}, the smallest level the tests resolve in float64; "
-                         "use a larger --alpha (or a smaller --family-size)")
-    return level
-
-
-def _memory_available() -> tuple[float, str]:
-    """(bytes, where from): MemAvailable (or free pages), lowered to a cgroup's remaining limit."""
-    available, source = math.inf, "unknown"
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    available, source = float(line.split()[1]) * 1024, "MemAvailable in /proc/meminfo"
-                    break
-    except (OSError, ValueError, IndexError):
-        pass
-    if not math.isfinite(available):
-        try:
-            available = float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-            source = "free pages (sysconf)"
-        except (ValueError, OSError, AttributeError):
-            pass
-    try:
-        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as fh:
-            limit = fh.read().strip()
-        if limit != "max":
-            with open("/sys/fs/cgroup/memory.current", encoding="ascii") as fh:
-                left = float(limit) - float(fh.read().strip())
-            if left < available:
-                available, source = left, "the cgroup's memory.max"
-    except (OSError, ValueError):
-        pass
-    return available, source
-
-
-def _parse_bytes(text: str) -> float:
-    """A size: a number of bytes, or with a binary suffix K, M, G or T (``4G``, ``500MiB``)."""
-    units = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
-    text = text.strip().lower().removesuffix("b").removesuffix("i")
-    scale = units.get(text[-1:], 1)
-    value = float(text[:-1] if scale != 1 else text) * scale
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
-
-
-def _memory_limit() -> tuple[float, str]:
-    """The memory a run may plan to use: SSMVERIFY_MAX_MEMORY (bytes, or with K/M/G/T), else a share of
-    what is available now."""
-    given = os.environ.get("SSMVERIFY_MAX_MEMORY")
-    if given:
-        try:
-            value = _parse_bytes(given)
-        except ValueError:
-            raise UsageError(f"SSMVERIFY_MAX_MEMORY={_clip(given)}: expected a size such as 4G or 500M") from None
-        if not value > 0:
-            raise UsageError(f"SSMVERIFY_MAX_MEMORY={_clip(given)}: must be positive")
-        return value, "SSMVERIFY_MAX_MEMORY"
-    available, source = _memory_available()
-    return MEMORY_SHARE * available, f"{MEMORY_SHARE:.0%} of the memory available now ({source})"
-
-
-def _size(n: float) -> str:
-    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:.0f} B"
-
-
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "∞"
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    if seconds < 86400 * 3:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    return f"{seconds / 86400:.3g} days"
-
-
-def _refuse_if_too_big(estimates: list[tuple[str, float, float]], what: str) -> tuple[float, float]:
-    """(peak bytes, seconds) of a run from its parts ``(label, bytes, seconds)``; refuses, naming the estimate
-    and the limit, a run whose peak cannot fit in the memory it may use."""
-    peak_label, peak, seconds = "", 0.0, 0.0
-    for label, mem, sec in estimates:
-        seconds += sec
-        if mem > peak:
-            peak_label, peak = label, mem
-    total = BASE_MEMORY + peak
-    limit, source = _memory_limit()
-    if total > limit:
-        raise UsageError(f"{what} needs about {_size(total)} of memory (estimate; the largest part: {peak_label}), "
-                         f"more than the {_size(limit)} it may use ({source}); reduce the steps, starts, "
-                         "paths or model size")
-    return total, seconds
+    return check_level(alpha, m, stages, option, what, error=UsageError)
 
 
 # --- output folders -----------------------------------------------------------------------------------
 
-_REPORT_FILES = {"results.json", "index.html", "report.md", "junit.xml", "results.tex"}
-
-
-def _run_owned(rel: Path, is_dir: bool) -> bool:
-    """What ``ssmverify run`` writes into its folder (the swap replaces these; anything else is carried over)."""
-    parts = rel.parts
-    if len(parts) == 1:
-        return parts[0] == "figures" if is_dir else parts[0] in _REPORT_FILES
-    return len(parts) == 2 and parts[0] == "figures" and not is_dir and rel.suffix in (".png", ".pdf")
+_run_owned = run_owned   # what `ssmverify run` owns in its output folder (shared with Results.write)
 
 
 def _probe_owned(rel: Path, is_dir: bool) -> bool:
@@ -405,7 +297,7 @@ class _Bar:
             self.index, self.label, self.unit_started = index, label, time.monotonic()
         if not self.tty:
             eta = self.eta()
-            suffix = f" (about {_duration(eta)} left)" if self.total > PROGRESS_AFTER_SECONDS and eta > 0 else ""
+            suffix = f" (about {duration_text(eta)} left)" if self.total > PROGRESS_AFTER_SECONDS and eta > 0 else ""
             print(_one_line(f"[{index + 1}/{len(self.weights)}] {label}{suffix}"), file=self.stream, flush=True)
 
     def done_fraction(self) -> tuple[float, float]:
@@ -429,7 +321,7 @@ class _Bar:
         filled = int(round(24 * fraction))
         label = _one_line(self.label, 40)
         return (f"[{'#' * filled}{'.' * (24 - filled)}] {fraction:4.0%}  {self.index + 1}/{len(self.weights)} "
-                f"{label}  ETA {_duration(self.eta())}")
+                f"{label}  ETA {duration_text(self.eta())}")
 
     def _redraw(self) -> None:
         while not self._stop.wait(0.25):
@@ -482,6 +374,16 @@ def _table(document: dict) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
+_API_ARGUMENTS = {"claims": "--claims", "alpha": "--alpha", "family_size": "--family-size", "seed": "--seed",
+                  "regimes": "REGIME"}
+
+
+def _option_error(exc) -> "UsageError":
+    """An API argument error worded with the command line's option names."""
+    name, sep, rest = str(exc).partition(":")
+    return UsageError(f"{_API_ARGUMENTS[name]}:{rest}" if sep and name in _API_ARGUMENTS else str(exc))
+
+
 def cmd_run(args) -> int:
     folder = _output_folder(args.out, "results.json", _run_owned)
     folder.check()
@@ -491,47 +393,31 @@ def cmd_run(args) -> int:
         _check_level(args.alpha, args.family_size, stages, f"--family-size {args.family_size}")
     else:   # the level only shrinks as the family grows: a level that underflows with m = 1 always does
         _check_level(args.alpha, 1, stages, f"--alpha {args.alpha!r}")
-
-    from ..theorems import CLAIMS
-
-    from ._registry import CHECKS
-    from .suite import family_size, plan_rows, resolve_regimes, results_document, run_rows
-
     claims = None
     if args.claims is not None:
         claims = [c.strip() for c in args.claims.split(",") if c.strip()]
-        unknown = [c for c in claims if c not in CLAIMS]
-        if unknown or not claims:
-            named = ", ".join(_clip(repr(c)) for c in unknown[:5]) or "(none given)"
-            raise UsageError(f"--claims: unknown claim id(s) {named}; known: {', '.join(CLAIMS)}")
-    regimes = resolve_regimes(args.regimes)
+        if not claims:
+            raise UsageError("--claims: unknown claim id(s) (none given)")
 
-    # The size estimate, from shapes and settings alone, before any claim is planned or simulated.
-    settings = Settings(seed=args.seed, alpha=args.alpha, quick=args.quick)
-    parts = []
-    for regime in regimes:
-        for claim in claims or (list(regime.claims) if regime.claims else list(CLAIMS)):
-            mem, sec = CHECKS[claim].estimate(regime, settings)
-            parts.append((f"{claim} on {regime.name}", mem, sec))
-    peak, seconds = _refuse_if_too_big(parts, "this run")
-
-    rows = plan_rows(regimes, claims)
-    if not rows:
-        raise UsageError("no (regime, claim) pair to run: the requested claims do not apply to these regimes")
-    m = args.family_size or max(family_size(rows, settings), 1)
-    settings = Settings(seed=args.seed, alpha=args.alpha, quick=args.quick, family_size=m)
-    _check_level(args.alpha, m, stages, f"--alpha {args.alpha!r}", f" with the run's {m:,} deciding comparisons")
-    weights = [CHECKS[r.claim].estimate(r.regime, settings)[1] if r.reason is None else 0.05 for r in rows]
+    from . import api
+    try:    # everything validated, regimes read, memory estimated: nothing simulated yet
+        plan = api.plan(args.regimes or None, claims=claims, seed=args.seed, alpha=args.alpha, quick=args.quick,
+                        plugins=args.plugin, family_size=args.family_size)
+    except api.ArgumentError as exc:
+        raise _option_error(exc) from None
+    peak = max((mem for _, mem, _ in plan.estimates()), default=0.0) + BASE_MEMORY
+    rows, settings, m = plan.rows, plan.settings, plan.family_size
+    weights = [sec for _, _, sec in plan.estimates()]
     weights.append(RENDER_SECONDS_PER_ROW * len(rows) / max(min(os.cpu_count() or 1, 4), 1))  # figures, reports
     seconds = sum(weights)
-    summary = (f"{len(rows)} checks over {len(regimes)} regime(s), {m} deciding comparisons, α = {args.alpha}, "
-               f"per-comparison level {settings.level:.3g}; estimate: at most {_size(peak)} of memory, "
-               f"about {_duration(seconds)}")
+    summary = (f"{len(rows)} checks over {len(plan.regimes)} regime(s), {m} deciding comparisons, "
+               f"α = {args.alpha}, per-comparison level {settings.level:.3g}; estimate: at most {size_text(peak)} "
+               f"of memory, about {duration_text(seconds)}")
     if args.dry_run:
         print(_one_line(f"plan: {summary}"))
         for row, w in zip(rows, weights[:-1]):
             print(_one_line(f"  {row.regime.name} · {row.claim}: "
-                            + (f"about {_duration(w)}" if row.reason is None else "not applicable")))
+                            + (f"about {duration_text(w)}" if row.reason is None else "not applicable")))
         print(f"dry run: nothing simulated, nothing written (the output folder {args.out} would be replaced)")
         return EXIT_OK
 
@@ -540,9 +426,9 @@ def cmd_run(args) -> int:
     with _writing(folder):
         progress = _RowProgress([f"{r.regime.name} · {r.claim}" for r in rows], weights)
         try:
-            results = run_rows(rows, settings, progress=progress)
+            results = plan.execute(progress)
             _INTERRUPTS.checkpoint()
-            document = _normalise(results_document(results, settings))
+            document = results.to_json()
             from ..reports import render_all
             progress.bar.start(len(rows), f"figures and reports for {args.out}/")
             render_all(folder.staging, document)
@@ -591,12 +477,14 @@ def cmd_report(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from ..theorems import CLAIMS
-
+    from .plugins import registry_with
     from .suite import resolve_regimes
+    registry = registry_with(args.plugin)
     print("claims:")
-    for claim in CLAIMS.values():
-        print(f"  {claim.id:<18} {claim.section:<6} {claim.title}")
+    for cid, check in registry.checks.items():
+        claim = check.claim
+        origin = "" if registry.sources[cid] == "builtin" else f"  (plugin {registry.sources[cid]})"
+        print(_one_line(f"  {claim.id:<18} {claim.section:<6} {claim.title}{origin}"))
     print("built-in regimes (run one with builtin:NAME):")
     for regime in resolve_regimes([]):
         print(f"  {regime.name:<28} {regime.description}")
@@ -626,9 +514,9 @@ def cmd_calibrate(args) -> int:
     # Each trial draws n_paths paths of t gate values per case, in batches of BATCH trials (~50 ns each).
     parts = [(f"case {case.shape!r}", 6.0 * BATCH * n_paths * case.t * 8, 5e-8 * trials * n_paths * case.t + 0.3)
              for case in CASES]
-    peak, seconds = _refuse_if_too_big(parts, "this calibration")
+    peak, seconds = refuse_if_too_big(parts, "this calibration")
     _progress(f"ssmverify calibrate: {len(CASES)} cases × {trials:,} trials of {n_paths:,} paths at level "
-              f"{level:.3g}; estimate: at most {_size(peak)} of memory, about {_duration(seconds)}")
+              f"{level:.3g}; estimate: at most {size_text(peak)} of memory, about {duration_text(seconds)}")
     started = time.perf_counter()
     with _writing(folder):
         bar = _Bar([sec for _, _, sec in parts])
@@ -711,9 +599,9 @@ def cmd_probe(args) -> int:
     planned = max(check.planned_comparisons(base, Settings(seed=args.seed, alpha=args.alpha, stages=1)), 1)
     _check_level(args.alpha, cells * planned, 1, f"--alpha {args.alpha!r}",
                  f" over {cells:,} cells of about {planned} comparison(s) each")
-    peak, seconds = _refuse_if_too_big(_probe_estimate(check, base, args.claim, knobs, args), "this probe")
-    _progress(f"ssmverify probe: {cells:,} cells; estimate: at most {_size(peak)} of memory, "
-              f"about {_duration(seconds)}")
+    peak, seconds = refuse_if_too_big(_probe_estimate(check, base, args.claim, knobs, args), "this probe")
+    _progress(f"ssmverify probe: {cells:,} cells; estimate: at most {size_text(peak)} of memory, "
+              f"about {duration_text(seconds)}")
     settings = Settings(seed=args.seed, alpha=args.alpha, n_paths=args.paths)
     started = time.perf_counter()
     with _writing(folder):

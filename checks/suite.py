@@ -12,10 +12,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from ..theorems import CLAIMS, Regime, load_regime
+from ..theorems import Regime, RegimeError, load_regime
 
-from ._base import Settings, not_applicable
-from ._registry import CHECKS
+from . import _registry
+from ._base import Check, Settings
+from ._registry import Registry
 
 __all__ = ["builtin_regime_paths", "resolve_regimes", "plan_rows", "run_rows", "results_document"]
 
@@ -32,18 +33,23 @@ def builtin_regime_paths() -> dict[str, Path]:
     return out
 
 
-def resolve_regimes(args: list[str]) -> list[Regime]:
-    """Regime files named on the command line (``builtin:NAME`` for a built-in), or the whole suite."""
+def resolve_regimes(args, registry: Registry | None = None) -> list[Regime]:
+    """Regimes from files, ``builtin:NAME`` names or :class:`Regime` objects; none: the whole built-in suite.
+
+    Files are validated against the schema of ``registry`` (its claims and their settings tables).
+    """
+    registry = registry or _registry.BUILTIN
     builtins = builtin_regime_paths()
-    known = set(CLAIMS)
+    known = registry.claims
     if not args:
         return [load_regime(path, known, source=f"builtin:{name}") for name, path in builtins.items()]
     regimes = []
     for arg in args:
-        if arg.startswith("builtin:"):
+        if isinstance(arg, Regime):
+            regimes.append(arg)
+        elif isinstance(arg, str) and arg.startswith("builtin:"):
             name = arg.split(":", 1)[1]
             if name not in builtins:
-                from ..theorems import RegimeError
                 raise RegimeError(f"{arg}: no built-in regime of that name; built-in: {', '.join(builtins)}")
             regimes.append(load_regime(builtins[name], known, source=arg))
         else:
@@ -51,69 +57,78 @@ def resolve_regimes(args: list[str]) -> list[Regime]:
     names = [r.name for r in regimes]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        from ..theorems import RegimeError
         raise RegimeError(f"{', '.join(dupes)}: regime name used by more than one file; names must be unique in a run")
     return regimes
 
 
 @dataclasses.dataclass(frozen=True)
 class Row:
+    """One planned (regime, claim) row and the check that will decide it."""
+
     regime: Regime
     claim: str
     reason: str | None   # not None: the claim's setting does not fit the regime
+    check: Check
 
 
-def plan_rows(regimes: list[Regime], claims: list[str] | None) -> list[Row]:
+def plan_rows(regimes: list[Regime], claims: list[str] | None, registry: Registry | None = None) -> list[Row]:
     """Which (regime, claim) rows a run makes.
 
     Claims requested explicitly (by ``--claims`` or the regime's ``claims``
     key) always get a row; by default a regime gets every claim that applies.
     """
+    registry = registry or _registry.BUILTIN
     rows = []
     for regime in regimes:
         explicit = claims or (list(regime.claims) if regime.claims else None)
-        for claim_id, claim in CLAIMS.items():
+        for claim_id, check in registry.checks.items():
             if explicit is not None and claim_id not in explicit:
                 continue
-            reason = claim.applicable(regime)
+            reason = check.claim.applicable(regime)
             if reason is not None and explicit is None:
                 continue
-            rows.append(Row(regime, claim_id, reason))
+            rows.append(Row(regime, claim_id, reason, check))
     return rows
 
 
 def family_size(rows: list[Row], settings: Settings) -> int:
-    return sum(CHECKS[r.claim].planned_comparisons(r.regime, settings) for r in rows if r.reason is None)
+    return sum(r.check.planned_comparisons(r.regime, settings) for r in rows if r.reason is None)
 
 
-def reproduce_command(row: Row, settings: Settings) -> str:
+def reproduce_command(row: Row, settings: Settings, plugin: str | None = None) -> str:
     parts = ["ssmverify", "run", row.regime.source, "--claims", row.claim, "--seed", str(settings.seed),
              "--alpha", repr(settings.alpha), "--family-size", str(settings.family_size)]
+    if plugin is not None:
+        parts += ["--plugin", plugin]
     if settings.quick:
         parts.append("--quick")
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def run_rows(rows: list[Row], settings: Settings, progress: Callable[[str], None] | None = None) -> list:
+def run_rows(rows: list[Row], settings: Settings, progress: Callable[[str], None] | None = None,
+             registry: Registry | None = None) -> list:
+    registry = registry or _registry.BUILTIN
+    claims = registry.claims
     results = []
     for i, row in enumerate(rows, 1):
-        claim = CLAIMS[row.claim]
+        claim = row.check.claim
         if progress:
             progress(f"[{i}/{len(rows)}] {row.regime.name} · {row.claim}")
         if row.reason is not None:
-            result = not_applicable(claim, row.regime, row.reason)
+            result = row.check.not_applicable(row.regime, row.reason)
         else:
-            result = CHECKS[row.claim].run(row.regime, settings)
+            result = row.check.run(row.regime, settings)
         details = dict(result.details)
         details["regime_source"] = row.regime.source
         details["regime_description"] = row.regime.description
         details["claim"] = {
             **claim.to_json(),
             "corrected_by": [{"id": c.id, "statement": c.statement, "latex": c.latex}
-                             for c in CLAIMS.values() if c.corrects == claim.id],
+                             for c in claims.values() if c.corrects == claim.id],
         }
         details["statistics"] = settings.stats_json()
-        details["reproduce"] = reproduce_command(row, settings)
+        source = registry.sources.get(row.claim, "builtin")
+        details["reproduce"] = reproduce_command(row, settings, source if source.endswith(".py") else None)
         plots = details.get("plots", [])
         stem = _figure_stem(row.regime.name, row.claim)  # unique per (regime, claim), even for look-alike names
         figures = tuple(f"figures/{stem}{'' if k == 0 else f'-{k}'}.png" for k in range(len(plots)))

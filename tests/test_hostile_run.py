@@ -422,18 +422,18 @@ def test_an_internal_error_exits_3_with_one_line_and_leaves_the_folder(old_run, 
 @pytest.mark.parametrize("how", ["raised", "swallowed by a callback"])
 def test_an_interrupt_exits_130_and_leaves_the_folder(old_run, tmp_path, monkeypatch, how):
     """A Ctrl-C raised in the run, or one that a callback swallowed (JAX's gc hook): the flag stops the run."""
-    import ssmverify.checks.suite
+    import ssmverify.checks.api
     out = fresh_copy(old_run, tmp_path)
-    real = ssmverify.checks.suite.run_rows
+    real = ssmverify.checks.api.run_rows
 
-    def interrupted(rows, settings, progress=None):
+    def interrupted(rows, settings, progress=None, registry=None):
         if how == "raised":
             raise KeyboardInterrupt
-        results = real(rows, settings, progress=progress)
+        results = real(rows, settings, progress=progress, registry=registry)
         cli._INTERRUPTS.requested = True     # what the unraisable hook records; nothing was raised here
         return results
 
-    monkeypatch.setattr(ssmverify.checks.suite, "run_rows", interrupted)
+    monkeypatch.setattr(ssmverify.checks.api, "run_rows", interrupted)
     status, _, err = run_cli(["run", "builtin:constant-gate", "--quick", "--claims", "theorem2", "--out", str(out)])
     assert status == 130 and "Traceback" not in err
     assert err.splitlines()[-1] == "ssmverify: interrupted; the output folder is as it was"

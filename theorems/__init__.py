@@ -1,29 +1,34 @@
 """The paper formalised: the model, and each claim with its hypotheses and bound.
 
-One module per claim of arXiv 2410.03158; ``CLAIMS`` lists them in report order.
-To add a claim, write its module here, add it to ``CLAIMS``, and register its
-check in ``checks`` -- the reports pick it up from the results.
+One module per claim of arXiv 2410.03158 (the corrected claim beside the paper's, in the same module);
+``CLAIMS`` lists the paper's claims in report order.  The regime schema's per-claim tables are built
+from the claims' own declarations (``Claim.settings``), registered here.  To add a claim of the paper,
+write its module, add it to ``CLAIMS`` below and its check to ``checks/_registry.py`` (the two registries
+are checked against each other when ``ssmverify.checks`` is imported).  A claim of your own needs no
+edit here: see ``ssmverify run --plugin``.
 """
 
-from ._claim import Claim, Hypothesis
+from ._claim import Claim, Hypothesis, Setting
+from .data_processing import DATA_PROCESSING
+from .entropy_positive import ENTROPY_POSITIVE
 from .fano import FANO, FANO_CORRECTED
 from .lemma1 import LEMMA1, LEMMA1_CORRECTED
+from .lemma1_independent import LEMMA1_INDEPENDENT
 from .model import Model, simulate
 from .rate_distortion import RD_CONVERSE, RD_CURVE, THEOREM1
-from .regime import Regime, RegimeError, load_regime, parse_regime
+from .regime import Regime, RegimeError, declare_settings, load_regime, parse_regime
 from .theorem2 import THEOREM2
-from .lemma1_independent import LEMMA1_INDEPENDENT
 from .theorem2_geometric import THEOREM2_GEOMETRIC
-from .entropy_positive import ENTROPY_POSITIVE
-from .data_processing import DATA_PROCESSING
 
-CLAIMS: dict[str, Claim] = {c.id: c for c in (LEMMA1, LEMMA1_CORRECTED, THEOREM2, FANO, FANO_CORRECTED,
-                                                 RD_CONVERSE, THEOREM1, RD_CURVE)}
-# Issue 13: claims the first checks did not cover.
-CLAIMS.update({c.id: c for c in (LEMMA1_INDEPENDENT, THEOREM2_GEOMETRIC, ENTROPY_POSITIVE,
-                                 DATA_PROCESSING)})
+CLAIMS: dict[str, Claim] = {c.id: c for c in (
+    LEMMA1, LEMMA1_CORRECTED, THEOREM2, FANO, FANO_CORRECTED, RD_CONVERSE, THEOREM1, RD_CURVE,
+    LEMMA1_INDEPENDENT, THEOREM2_GEOMETRIC, ENTROPY_POSITIVE, DATA_PROCESSING,
+)}
+for _claim in CLAIMS.values():
+    declare_settings(_claim)
+del _claim
 
 __all__ = [
-    "CLAIMS", "Claim", "Hypothesis", "Model", "Regime", "RegimeError",
+    "CLAIMS", "Claim", "Hypothesis", "Model", "Regime", "RegimeError", "Setting",
     "load_regime", "parse_regime", "simulate",
 ]

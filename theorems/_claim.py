@@ -3,9 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import Any, Callable, Mapping
 
-__all__ = ["Claim", "Hypothesis"]
+__all__ = ["Claim", "Hypothesis", "Setting", "SETTING_KINDS"]
+
+# What a per-claim setting may be: a positive integer (with a ceiling, see theorems.regime.MAX_STEPS),
+# a positive number, or a non-empty list of positive numbers.
+SETTING_KINDS = ("int>0", "float>0", "floats>0")
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One key of a claim's optional regime table, e.g. ``[lemma1] steps = 20``.
+
+    ``default`` is used when the regime file does not give the key (None: the check derives a value
+    from the regime, documented in ``doc``).
+    """
+
+    kind: str                      # one of SETTING_KINDS
+    default: Any = None
+    doc: str = ""
+
+    def __post_init__(self):
+        if self.kind not in SETTING_KINDS:
+            raise ValueError(f"Setting kind must be one of {', '.join(SETTING_KINDS)}, got {self.kind!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +53,9 @@ class Claim:
     gives the number the claim asserts, where it is one number.
     ``applicable(regime)`` returns None, or the reason the claim's setting
     does not fit the regime at all (e.g. a finite input alphabet is needed).
+    ``settings``: the optional regime tables this claim reads, ``{table: {key: Setting}}``; the regime
+    schema is built from the registered claims' declarations (claims may share a table if they declare
+    it identically), and a check reads a value with ``regime.setting(table, key)``.
     """
 
     id: str
@@ -45,6 +69,7 @@ class Claim:
     corrects: str | None = None
     bound: Callable[..., float] | None = None
     applicable: Callable[..., str | None] = _always_applies
+    settings: Mapping[str, Mapping[str, Setting]] = dataclasses.field(default_factory=dict, compare=False)
 
     def hypotheses_hold(self, regime) -> bool:
         return all(h.holds for h in self.hypotheses(regime))

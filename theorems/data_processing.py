@@ -16,7 +16,7 @@ h_t ~ N(μ_t, Σ_s + Σ_n) with Σ_s the input-driven part, and for a linear com
 from __future__ import annotations
 
 from ._claim import Claim
-from .rate_distortion import source_hypotheses, source_reason
+from .rate_distortion import RATE_DISTORTION_SETTINGS, source_hypotheses, source_reason
 
 __all__ = ["DATA_PROCESSING"]
 
@@ -33,4 +33,5 @@ DATA_PROCESSING = Claim(
     kind="control",
     hypotheses=source_hypotheses,
     applicable=source_reason,
+    settings=RATE_DISTORTION_SETTINGS,
 )

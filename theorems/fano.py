@@ -40,7 +40,10 @@ import numpy as np
 
 import math
 
-from ._claim import Claim, Hypothesis
+from ._claim import Claim, Hypothesis, Setting
+
+# The optional [fano] table of a regime file.
+FANO_SETTINGS = {"fano": {"steps": Setting("int>0", 6, "largest horizon t of the input sequence x_1:t")}}
 
 __all__ = [
     "FANO", "FANO_CORRECTED", "MAX_SEQUENCE_BITS", "ConditionalLaw", "alphabet_bits", "fano_steps",
@@ -270,6 +273,7 @@ FANO = Claim(
     kind="paper",
     hypotheses=fano_hypotheses,
     applicable=applicable,
+    settings=FANO_SETTINGS,
 )
 
 FANO_CORRECTED = Claim(
@@ -292,4 +296,5 @@ FANO_CORRECTED = Claim(
     corrects="fano",
     hypotheses=fano_hypotheses,
     applicable=applicable,
+    settings=FANO_SETTINGS,
 )

@@ -26,7 +26,15 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from . import _constants as K
-from ._claim import Claim
+from ._claim import Claim, Setting
+
+# The optional [lemma1] table of a regime file, read by Lemma 1's checks and by those built on its coupled
+# chains (lemma1-independent, theorem2-geometric).
+LEMMA1_SETTINGS = {"lemma1": {
+    "steps": Setting("int>0", 20, "steps of the coupled chains"),
+    "separations": Setting("floats>0", None, "initial distances ‖h_0 − h'_0‖; default (1e-3, 1, 1e2, 1e4) × the "
+                                             "regime's length scale √(s²‖B‖²_F + tr Q)"),
+}}
 
 __all__ = ["LEMMA1", "LEMMA1_CORRECTED", "corrected_factor"]
 
@@ -52,6 +60,7 @@ LEMMA1 = Claim(
     kind="paper",
     hypotheses=K.theorem2_hypotheses,
     bound=K.kappa,
+    settings=LEMMA1_SETTINGS,
 )
 
 LEMMA1_CORRECTED = Claim(
@@ -74,4 +83,5 @@ LEMMA1_CORRECTED = Claim(
     corrects="lemma1",
     hypotheses=lambda regime: (),
     bound=lambda regime: 1.0,
+    settings=LEMMA1_SETTINGS,
 )

@@ -29,6 +29,7 @@ from scipy import integrate
 
 from . import _constants as K
 from ._claim import Claim
+from .lemma1 import LEMMA1_SETTINGS
 
 __all__ = ["LEMMA1_INDEPENDENT", "CORRECTED_STATEMENT", "noise_floor"]
 
@@ -75,4 +76,5 @@ LEMMA1_INDEPENDENT = Claim(
     kind="paper",
     hypotheses=K.theorem2_hypotheses,
     bound=K.kappa,
+    settings=LEMMA1_SETTINGS,
 )

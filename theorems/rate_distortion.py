@@ -49,7 +49,12 @@ import math
 import numpy as np
 from scipy import special
 
-from ._claim import Claim, Hypothesis
+from ._claim import Claim, Hypothesis, Setting
+
+# The optional [rate_distortion] table of a regime file, read by every claim on the Gaussian source h_t.
+RATE_DISTORTION_SETTINGS = {"rate_distortion": {
+    "steps": Setting("int>0", None, "horizon t of the source h_t; default: the stationary law where it exists"),
+}}
 from .theorem2 import linear_transition
 
 __all__ = [
@@ -419,6 +424,7 @@ RD_CONVERSE = Claim(
     kind="control",
     hypotheses=source_hypotheses,
     applicable=_applicable,
+    settings=RATE_DISTORTION_SETTINGS,
 )
 
 THEOREM1 = Claim(
@@ -435,6 +441,7 @@ THEOREM1 = Claim(
     kind="paper",
     hypotheses=theorem1_hypotheses,
     applicable=_applicable,
+    settings=RATE_DISTORTION_SETTINGS,
 )
 
 RD_CURVE = Claim(
@@ -450,4 +457,5 @@ RD_CURVE = Claim(
     kind="control",
     hypotheses=source_hypotheses,
     applicable=_applicable,
+    settings=RATE_DISTORTION_SETTINGS,
 )

@@ -12,12 +12,13 @@ import difflib
 import hashlib
 import math
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from .._errors import SsmverifyError
+from ._claim import Setting
 from .model import Model
 
 __all__ = ["Regime", "RegimeError", "load_regime", "parse_regime", "MAX_STEPS", "MAX_REGIME_BYTES"]
@@ -26,18 +27,31 @@ __all__ = ["Regime", "RegimeError", "load_regime", "parse_regime", "MAX_STEPS", 
 MAX_REGIME_BYTES = 16 * 2**20   # a regime file is at most 16 MiB (a dense 3000 × 3000 model is larger)
 MAX_STEPS = 1_000_000           # any ``steps`` setting; the run's size estimate refuses far less than this
 
-# Optional per-claim tables: table -> {key: (kind, default)}.  kind is one of
-# "int>0", "float>0", "floats>0" (non-empty list of positive floats).
-SETTINGS_TABLES: dict[str, dict[str, tuple[str, Any]]] = {
-    # Lengths default to multiples of the regime's own scale (Regime.length_scale), so that they
-    # follow the units the state is measured in.
-    "lemma1": {"steps": ("int>0", 20), "separations": ("floats>0", None)},
-    "theorem2": {"steps": ("int>0", 200), "initial_radius": ("float>0", None), "radii": ("floats>0", None)},
-    "fano": {"steps": ("int>0", 6)},
-    "rate_distortion": {"steps": ("int>0", None)},
-}
+# The optional per-claim tables, ``table -> {key: Setting}``: not written here but built from the claims'
+# own declarations (``Claim.settings``) as each claim is registered (:func:`declare_settings`; the paper's
+# claims in ``theorems/__init__``, a plugin's when it is loaded).  Lengths default to multiples of the
+# regime's own scale (Regime.length_scale), so that they follow the units the state is measured in.
+SETTINGS_TABLES: dict[str, dict[str, Setting]] = {}
 
-_TOP_KEYS = {"name", "description", "claims", "model", "inputs", *SETTINGS_TABLES}
+_BASE_KEYS = {"name", "description", "claims", "model", "inputs"}
+
+
+def declare_settings(claim) -> None:
+    """Add the regime tables ``claim`` reads to the schema.  A table may be shared by several claims if they
+    declare it identically; a different declaration, or a table named like a top-level key, is refused
+    (ValueError naming the claim and the table) and nothing is added."""
+    for table, keys in claim.settings.items():
+        if not isinstance(table, str) or not table.isidentifier() or table in _BASE_KEYS:
+            raise ValueError(f"claim {claim.id!r}: settings table {table!r} must be an identifier other than "
+                             f"{', '.join(sorted(_BASE_KEYS))}")
+        if not all(isinstance(s, Setting) for s in keys.values()):
+            raise ValueError(f"claim {claim.id!r}: settings table [{table}]: every key must map to a Setting")
+        known = SETTINGS_TABLES.get(table)
+        if known is not None and known != dict(keys):
+            raise ValueError(f"claim {claim.id!r}: settings table [{table}] is declared differently by another "
+                             "claim (claims may share a table only with identical keys, kinds and defaults)")
+    for table, keys in claim.settings.items():
+        SETTINGS_TABLES[table] = dict(keys)
 _MODEL_KEYS = {"form", "A", "B", "noise_cov", "h0", "gate"}
 _GATE_KEYS = {"constant": {"kind", "value"}, "sigmoid": {"kind", "W", "U", "b"}}
 _INPUT_KEYS = {"law", "scale"}
@@ -105,7 +119,8 @@ class Regime:
         return h.hexdigest()
 
     def setting(self, table: str, key: str):
-        return self.settings.get(table, {}).get(key, SETTINGS_TABLES[table][key][1])
+        """The value of ``[table] key`` in the regime file, else the default its claim declares."""
+        return self.settings.get(table, {}).get(key, SETTINGS_TABLES[table][key].default)
 
     def model(self) -> Model:
         return Model.build(
@@ -198,10 +213,19 @@ class _Reader:
         return arr
 
 
-def parse_regime(data: dict, source: str, known_claims: set[str] | None = None) -> Regime:
-    """Validate parsed TOML ``data``; ``source`` names the file in messages."""
+def parse_regime(data: dict, source: str, known_claims=None) -> Regime:
+    """Validate parsed TOML ``data``; ``source`` names the file in messages.
+
+    ``known_claims``: the claims a ``claims = [...]`` list may name — a mapping ``id -> Claim`` (then only
+    the settings tables those claims declare are allowed), or a collection of ids (every declared table is
+    allowed), or None (no check of the ids).
+    """
     r = _Reader(source)
-    r.unknown(data, _TOP_KEYS, "")
+    if isinstance(known_claims, Mapping):
+        tables = {t: SETTINGS_TABLES[t] for claim in known_claims.values() for t in claim.settings}
+    else:
+        tables = SETTINGS_TABLES
+    r.unknown(data, _BASE_KEYS | set(tables), "")
     name = r.string(data, "name", "name")
     description = r.string(data, "description", "description", default="") if "description" in data else ""
 
@@ -283,13 +307,14 @@ def parse_regime(data: dict, source: str, known_claims: set[str] | None = None) 
         r.fail("inputs.scale", f"must be > 0, got {_show(scale)}")
 
     settings = {}
-    for table, spec in SETTINGS_TABLES.items():
+    for table, spec in tables.items():
         if table not in data:
             continue
         values = r.table(data, table, table)
         r.unknown(values, set(spec), f"{table}.")
         parsed = {}
-        for key, (kind_, _) in spec.items():
+        for key, setting in spec.items():
+            kind_ = setting.kind
             if key not in values:
                 continue
             path, v = f"{table}.{key}", values[key]
@@ -318,7 +343,7 @@ def parse_regime(data: dict, source: str, known_claims: set[str] | None = None) 
     )
 
 
-def load_regime(path: str | Path, known_claims: set[str] | None = None, source: str | None = None) -> Regime:
+def load_regime(path: str | Path, known_claims=None, source: str | None = None) -> Regime:
     """Read and validate a regime file."""
     source = source or str(path)
     try:

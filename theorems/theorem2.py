@@ -23,7 +23,15 @@ import math
 import numpy as np
 
 from . import _constants as K
-from ._claim import Claim
+from ._claim import Claim, Setting
+
+# The optional [theorem2] table of a regime file.
+THEOREM2_SETTINGS = {"theorem2": {
+    "steps": Setting("int>0", 200, "horizon of the coupled chains (state-dependent gates)"),
+    "initial_radius": Setting("float>0", None, "one more initial distance (kept for older regime files)"),
+    "radii": Setting("floats>0", None, "initial distances; default (1e-3, 1, 1e2, 1e4) × the regime's length "
+                                       "scale, plus any given here"),
+}}
 
 __all__ = ["THEOREM2", "linear_transition", "innovation_covariance", "exact_moments", "chain_tier",
            "constant_gate_values", "spectral_radius_certificate"]
@@ -141,4 +149,5 @@ THEOREM2 = Claim(
     ),
     kind="paper",
     hypotheses=K.theorem2_hypotheses,
+    settings=THEOREM2_SETTINGS,
 )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from . import _constants as K
 from ._claim import Claim
+from .lemma1 import LEMMA1_SETTINGS
 
 __all__ = ["THEOREM2_GEOMETRIC", "CORRECTED_STATEMENT", "geometric_bound"]
 
@@ -48,4 +49,5 @@ THEOREM2_GEOMETRIC = Claim(
     kind="paper",
     hypotheses=K.theorem2_hypotheses,
     bound=K.kappa,
+    settings=LEMMA1_SETTINGS,
 )
