@@ -201,3 +201,66 @@ def test_knobs_that_do_not_enter_smoothly_fall_back_to_the_evolution_strategy(ha
     assert differentiable_knobs(base, ["rho", "lipschitz", "model.gate.b[1]", "input_scale"]) is not None
     assert differentiable_knobs(base, ["model.h0[0]"]) is None
     assert differentiable_knobs(base, ["gate"]) is None  # a sigmoid regime has no constant gate value
+
+
+def test_a_cells_verdict_is_the_runs_verdict(half_open):
+    """A cell is decided as a run row is: combine() over its comparisons, and check.run agrees on the cell."""
+    from ssmverify.checks import Settings
+    from ssmverify.checks._registry import CHECKS
+    from ssmverify.checks._verdict import NOT_APPLICABLE, combine, representative
+    from ssmverify.checks.probe import run_grid
+    from ssmverify.checks.probe.grid import evaluate
+    from ssmverify.checks.suite import resolve_regimes
+    base = load_regime(half_open, set(CLAIMS))
+    check = CHECKS["lemma1"]
+    knobs = [parse_vary("rho=0.2:1.4:3"), parse_vary("lipschitz=0.05:1.5:2")]
+    grid = run_grid(base, "lemma1", knobs, Settings(n_paths=128))
+    s = grid["settings"]
+    assert s.max_stages == 1 and s.paths == 128
+    verdicts = set()
+    for values, cell in zip(grid["combos"], grid["cells"]):
+        regime = apply_knobs(base, values)
+        decides = check.decides(regime)
+        comps = check.comparisons(regime, check.draw_grid([regime], s, s.paths)[0], s.level, decides)
+        expected = combine(comps) if decides else NOT_APPLICABLE
+        assert cell["verdict"] == expected
+        assert cell["comparison"] == representative(comps, expected).label
+        row = check.run(regime, s)   # the same paths: stages=1, the regime's own name, the same seed
+        assert row.verdict == cell["verdict"]
+        if decides:  # the same deciding comparisons (a probe's light simulation skips the reported context)
+            assert row.details["representative"] == cell["comparison"]
+            assert cell["statistic"] == pytest.approx(row.statistic, rel=1e-12)
+        verdicts.add(cell["verdict"])
+    assert {"FAIL", "NOT_APPLICABLE"} <= verdicts
+    # A check that runs whole: the cell is the run's row.
+    whole = CHECKS["entropy-positive"]
+    regime = resolve_regimes(["builtin:constant-gate"])[0]
+    s = Settings(n_paths=256, stages=1, family_size=8)
+    cell, row = evaluate(whole, [regime], s, 1)[0], whole.run(regime, s)
+    assert (cell["verdict"], cell["comparison"], cell["statistic"]) == (row.verdict, row.details["representative"],
+                                                                        row.statistic)
+
+
+def test_the_cell_summary_combines_as_a_run_and_keeps_nan_out_of_margins():
+    from ssmverify.checks._verdict import HOLDS, UNDECIDED, VIOLATED, Comparison, combine
+    from ssmverify.checks.probe.grid import summarise
+
+    def comp(label, stat, ci, decision, claimed="<=", selected=True, decides=True):
+        return Comparison(label, stat, 1.0, ci, decision, 100, claimed=claimed, selected=selected, decides=decides)
+
+    # A violated comparison the pilot did not select cannot FAIL the row (combine), so neither the cell.
+    comps = [comp("a", 3.0, (2.0, 4.0), VIOLATED, selected=False), comp("b", 0.5, (0.4, 0.6), HOLDS)]
+    cell = summarise(comps, True)
+    assert cell["verdict"] == combine(comps) == "INCONCLUSIVE"
+    assert cell["objective"] == pytest.approx(2.0) and cell["certified_margin"] == pytest.approx(1.0)
+    # NaN statistics are never a margin; with nothing finite the objective is −inf, the margin NaN.
+    cell = summarise([comp("n", np.nan, (np.nan, np.nan), UNDECIDED)], True)
+    assert cell["verdict"] == "INCONCLUSIVE" and np.isnan(cell["margin"])
+    assert cell["objective"] == -np.inf and cell["certified_margin"] == -np.inf
+    # A claim "statistic > bound" is violated below the bound: its margin is bound − statistic.
+    cell = summarise([comp("g", -1.5, (-2.0, -1.0), VIOLATED, claimed=">")], True)
+    assert cell["verdict"] == "FAIL" and cell["margin"] == pytest.approx(2.5) and cell["objective"] == pytest.approx(2.5)
+    assert cell["certified_margin"] == pytest.approx(2.0)
+    # Where the check does not decide: NOT_APPLICABLE, and no objective.
+    cell = summarise(comps, False)
+    assert cell["verdict"] == "NOT_APPLICABLE" and cell["objective"] == -np.inf
