@@ -9,7 +9,9 @@
 * ``results.tex`` (booktabs tables of verdicts and margins),
 * and ``results.json`` last, so a folder with results.json is a finished one.
 
-The renderers know no claim id: a new claim's rows appear in every output unchanged.
+The renderers know no claim id: a new claim's rows appear in every output unchanged. What they read
+from a row is read in one place, the card model (``_card.py``); ``notebook.py`` draws the same rows as
+an HTML fragment for Jupyter.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from . import figures, html, junit, latex, markdown
+from ._card import build_cards
 from ._io import dumps, test_hook, test_hook_active, write_atomic
 
 __all__ = ["render_all", "load_results"]
@@ -125,21 +128,22 @@ def render_all(out_dir: str | Path, document: dict) -> list[Path]:
     written = []
     images: dict[str, bytes] = {}
     jobs = []
-    for row in document["results"]:
-        for spec, name in zip(row.get("details", {}).get("plots", []) or [], row.get("figures", []) or []):
-            path = _inside(out, name)
-            if path is not None and str(name).endswith(".png"):
-                jobs.append((name, path, spec))
+    cards = build_cards(document["results"])
+    for card in cards:
+        for fig in card.figures:
+            path = _inside(out, fig.path)
+            if fig.spec is not None and path is not None and fig.path.endswith(".png"):
+                jobs.append((fig.path, path, fig.spec))
     for (name, path, _), rendered in zip(jobs, _render_figures([spec for _, _, spec in jobs])):
         write_atomic(path, rendered["png"])
         write_atomic(path.with_suffix(".pdf"), rendered["pdf"])
         images[name] = rendered["png"]
         written += [path, path.with_suffix(".pdf")]
-    for row in document["results"]:  # a figure listed without a spec (an older results.json): inline the file
-        for name in row.get("figures", []) or []:
-            path = _inside(out, name)
-            if name not in images and path is not None and path.is_file():
-                images[name] = path.read_bytes()
+    for card in cards:  # a figure listed without a spec (an older results.json): inline the file
+        for fig in card.figures:
+            path = _inside(out, fig.path)
+            if fig.path not in images and path is not None and path.is_file():
+                images[fig.path] = path.read_bytes()
     for name, text in (("index.html", html.render(document, images)),
                        ("report.md", markdown.render(document)),
                        ("junit.xml", junit.render(document)),

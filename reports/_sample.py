@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ._format import figure_stem
 from ._io import dumps
 
 __all__ = ["sample_document", "sample_row"]
@@ -53,18 +54,19 @@ def _plot(title, bound_label="paper bound κ = 0.5", corrected=True):
 def _comparisons(stat, bound, ci, decision, n=512):
     return [
         {"label": "coupling A, t=1", "statistic": stat, "bound": bound, "ci": ci, "claimed": "<=",
-         "decision": decision, "decides": True, "n": n, "coupling": "A", "t": 1},
+         "decision": decision, "decides": True, "n": n, "method": "monte-carlo", "coupling": "A", "t": 1},
         {"label": "coupling A, t=2", "statistic": 0.1, "bound": bound, "ci": [0.05, 0.15], "claimed": "<=",
-         "decision": "holds", "decides": True, "n": n, "coupling": "A", "t": 2},
+         "decision": "holds", "decides": True, "n": n, "method": "monte-carlo", "coupling": "A", "t": 2},
         {"label": "coupling B, t=1", "statistic": 0.2, "bound": bound, "ci": ["-inf", "inf"], "claimed": "<=",
-         "decision": "undecided", "decides": False, "n": n, "coupling": "B", "t": 1,
+         "decision": "undecided", "decides": False, "n": n, "method": "monte-carlo", "coupling": "B", "t": 1,
          "note": "below float64 resolution: reported, not decided"},
     ]
 
 
 def sample_row(regime, claim, verdict, *, statistic=0.3, bound=0.5, ci=(0.25, 0.35), n=512, hypotheses_hold=True,
                kind="paper", corrects=None, corrected_by=(), caveats=(), extra=None, plots=True, reason=None):
-    """One row as checks/suite.py writes it (figure file names from regime and claim)."""
+    """One row as checks/suite.py writes it (figure file names from regime and claim, by the one slug rule,
+    ``_format.figure_stem``)."""
     decision = {"PASS": "holds", "FAIL": "violated"}.get(verdict, "undecided")
     details = {
         "hypotheses": [
@@ -86,10 +88,10 @@ def sample_row(regime, claim, verdict, *, statistic=0.3, bound=0.5, ci=(0.25, 0.
     }
     if reason:
         details["reason"] = reason
-    slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in f"{regime}--{claim}").strip("-")
     return {"regime": regime, "claim": claim, "verdict": verdict, "hypotheses_hold": hypotheses_hold,
-            "statistic": statistic, "bound": bound, "ci": list(ci), "n_samples": n, "details": details,
-            "figures": [f"figures/{slug}.png"] if plots else []}
+            "statistic": statistic, "bound": bound, "ci": list(ci), "n_samples": n,
+            "method": "monte-carlo" if n else None, "details": details,
+            "figures": [f"figures/{figure_stem(regime, claim)}.png"] if plots else []}
 
 
 def sample_document(extra_rows=()) -> dict:

@@ -18,6 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from . import _format as f
+from ._card import Card, build_report
 
 __all__ = ["render"]
 
@@ -41,73 +42,65 @@ def _v(value) -> str:
     return _clean(value if isinstance(value, bool) else f.visible(value))
 
 
-def _message(row: dict) -> str:
-    stats = row.get("details", {}).get("statistics") or {}
-    rel = f.claimed_relation(row)
+def _message(card: Card) -> str:
+    rel = card.claimed_relation
     claimed = f" (claimed: statistic {rel} bound)" if rel else ""
-    conf = stats.get("confidence")
+    conf = card.statistics.confidence
     at = f" at confidence {f.num(conf, 8)} per comparison" if conf is not None else ""
-    rep = row.get("details", {}).get("representative")
-    shown = f"; comparison: {_v(rep)}" if rep else ""
-    return (f"statistic {f.num(row.get('statistic'))} vs bound {f.num(row.get('bound'))}{claimed}, "
-            f"margin {f.signed(f.margin(row))}; CI {f.interval(row.get('ci'))}{at}{shown}")
+    shown = f"; comparison: {_v(card.representative)}" if card.representative else ""
+    return (f"statistic {f.num(card.statistic)} vs bound {f.num(card.bound)}{claimed}, "
+            f"margin {f.signed(card.margin)}; CI {f.interval(card.ci)}{at}{shown}")
 
 
-def _system_out(row: dict) -> str:
-    d = row.get("details", {}) or {}
-    claim = d.get("claim") or {}
-    lines = [f"verdict: {_v(row.get('verdict'))}",
-             f"claim: {_v(claim.get('title') or row.get('claim'))} ({_v(claim.get('section') or '')})",
-             f"statement: {_v(claim.get('statement') or '')}",
-             f"statistic: {f.num(row.get('statistic'))}"
-             + (f" ({_v(d['statistic_name'])})" if d.get("statistic_name") else ""),
-             f"bound: {f.num(row.get('bound'))}",
-             f"margin (statistic - bound): {f.signed(f.margin(row))}",
-             f"CI: {f.interval(row.get('ci'))}",
-             f"n: {_v(row.get('n_samples'))}"]
-    for h in d.get("hypotheses") or []:
-        lines.append(f"hypothesis {'holds' if h.get('holds') else 'FAILS'}: "
-                     f"{_v(h.get('name'))} ({_v(h.get('detail'))})")
-    lines += [f"caveat: {_v(c)}" for c in d.get("caveats") or []]
-    if d.get("reproduce"):
-        lines.append(f"reproduce: {_v(d['reproduce'])}")
+def _system_out(card: Card) -> str:
+    lines = [f"verdict: {_v(card.verdict)}",
+             f"claim: {_v(card.heading)} ({_v(card.section or '')})",
+             f"statement: {_v(card.statement or '')}",
+             f"statistic: {f.num(card.statistic)}"
+             + (f" ({_v(card.statistic_name)})" if card.statistic_name else ""),
+             f"bound: {f.num(card.bound)}",
+             f"margin (statistic - bound): {f.signed(card.margin)}",
+             f"CI: {f.interval(card.ci)}",
+             f"n: {_v(card.n_samples)}"]
+    for h in card.hypotheses:
+        lines.append(f"hypothesis {'holds' if h.holds else 'FAILS'}: {_v(h.name)} ({_v(h.detail)})")
+    lines += [f"caveat: {_v(c)}" for c in card.caveats]
+    if card.reproduce:
+        lines.append(f"reproduce: {_v(card.reproduce)}")
     return "\n".join(lines)  # every value is one line: only these newlines separate them
 
 
 def render(document: dict) -> str:
-    results = document.get("results", [])
-    counts = f.counts(results)
+    report = build_report(document)
+    counts = dict(report.counts)
     n_fail = counts.get("FAIL", 0)
     n_skip = counts.get("INCONCLUSIVE", 0) + counts.get("NOT_APPLICABLE", 0)
-    n_error = sum(1 for r in results if r.get("verdict") not in f.VERDICTS)
-    totals = {"tests": str(len(results)), "failures": str(n_fail), "errors": str(n_error), "skipped": str(n_skip)}
+    n_error = sum(1 for c in report.cards if c.verdict not in f.VERDICTS)
+    totals = {"tests": str(len(report.cards)), "failures": str(n_fail), "errors": str(n_error), "skipped": str(n_skip)}
 
     root = ET.Element("testsuites", {"name": "ssmverify", **totals})
     root.append(ET.Comment(_CHOICE))
     suite = ET.SubElement(root, "testsuite", {"name": "ssmverify", **totals})
     props = ET.SubElement(suite, "properties")
-    env = document.get("environment") or {}
-    for key, value in (("seed", document.get("seed")), ("alpha", document.get("alpha")),
-                       ("family_size", document.get("family_size")),
-                       ("per_comparison_level", document.get("per_comparison_level")),
-                       ("quick", document.get("quick")), ("version", document.get("version")),
-                       ("git_commit", env.get("git_commit"))):
+    run = report.run
+    for key, value in (("seed", run.seed), ("alpha", run.alpha), ("family_size", run.family_size),
+                       ("per_comparison_level", run.per_comparison_level), ("quick", run.quick),
+                       ("version", run.version), ("git_commit", run.git_commit)):
         if value is not None:
             ET.SubElement(props, "property", {"name": key, "value": _v(value)})
 
-    for row in results:
-        verdict = row.get("verdict")
-        case = ET.SubElement(suite, "testcase", {"classname": _v(row.get("regime")),
-                                                 "name": _v(row.get("claim"))})
+    for card in report.cards:
+        verdict = card.verdict
+        case = ET.SubElement(suite, "testcase", {"classname": _v(card.regime), "name": _v(card.claim)})
         if verdict == "FAIL":
-            el = ET.SubElement(case, "failure", {"message": _v(_message(row)), "type": "FAIL"})
-            el.text = _v(f.verdict_reason(row))
+            el = ET.SubElement(case, "failure", {"message": _v(_message(card)), "type": "FAIL"})
+            el.text = _v(card.why)
         elif verdict in ("INCONCLUSIVE", "NOT_APPLICABLE"):
-            ET.SubElement(case, "skipped", {"message": _v(f"{verdict}: {f.verdict_reason(row)}")})
+            ET.SubElement(case, "skipped", {"message": _v(f"{verdict}: {card.why}")})
         elif verdict != "PASS":
             ET.SubElement(case, "error", {"message": _v(f"unknown verdict {verdict!r}"), "type": "ERROR"})
         out = ET.SubElement(case, "system-out")
-        out.text = _clean(_system_out(row))
+        out.text = _clean(_system_out(card))
 
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

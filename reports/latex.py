@@ -12,6 +12,7 @@ import math
 import re
 
 from . import _format as f
+from ._card import build_report
 from ._io import as_float
 
 __all__ = ["render", "escape", "number"]
@@ -95,9 +96,8 @@ _COLUMNS_PER_BLOCK = 4  # regimes per block of the matrix, so it fits the text w
 
 
 def render(document: dict) -> str:
-    results = document.get("results", [])
-    claims, regimes, cells = f.grid(results)
-    by_claim = f.claim_index(results)
+    report = build_report(document)
+    regimes = list(report.regimes)
     quick = ", quick mode" if document.get("quick") else ""
     run = (f"seed {escape(document.get('seed'))}, family-wise $\\alpha = {escape(document.get('alpha'))}$ over "
            f"{escape(document.get('family_size'))} comparisons{quick}")
@@ -125,20 +125,20 @@ def render(document: dict) -> str:
             "Claim" + "".join(" & " + _header_cell(r) for r in block) + " \\\\",
             "\\midrule",
         ]
-        shown = [c for c in claims if any((c, r) in cells for r in block)]  # claims run in this block only
-        for k, claim in enumerate(shown):
-            section = (by_claim.get(claim) or {}).get("section")
-            head = r"\texttt{" + escape(claim) + "}" + (f" ({escape(section)})" if section else "")
+        columns = [regimes.index(r) for r in block]
+        shown = [line for line in report.summary if any(line.cells[j] for j in columns)]  # run in this block
+        for k, line in enumerate(shown):
+            section = line.first.section
+            head = r"\texttt{" + escape(line.claim) + "}" + (f" ({escape(section)})" if section else "")
             verdicts, margins = [], []
-            for regime in block:
-                i = cells.get((claim, regime))
-                if i is None:
+            for j in columns:
+                card = line.cells[j]
+                if card is None:
                     verdicts.append("--")
                     margins.append("")
                     continue
-                row = results[i]
-                verdicts.append(_VERDICT.get(row.get("verdict"), escape(row.get("verdict"))))
-                m = f.margin(row)
+                verdicts.append(_VERDICT.get(card.verdict, escape(card.verdict)))
+                m = card.margin
                 margins.append("" if math.isnan(m) else r"\scriptsize " + number(m, 3, sign=True))
             out.append(head + "".join(" & " + v for v in verdicts) + " \\\\")
             out.append("".join(" & " + m for m in margins) + " \\\\")
@@ -163,19 +163,19 @@ def render(document: dict) -> str:
         "Regime / claim & Verdict & Statistic & Bound & Margin & CI & $n$ \\\\",
     ]
     previous = object()
-    for row in results:
-        if row.get("regime") != previous:
-            previous = row.get("regime")
+    for card in report.cards:
+        if card.regime != previous:
+            previous = card.regime
             out.append("\\midrule")
             out.append(r"\multicolumn{7}{l}{\textit{regime} \texttt{" + escape(previous) + "}} \\\\")
         out.append(" & ".join([
-            r"\quad\texttt{" + escape(row.get("claim")) + "}",
-            _VERDICT.get(row.get("verdict"), escape(row.get("verdict"))),
-            number(row.get("statistic"), 3, compact=True),
-            number(row.get("bound"), 3, compact=True),
-            number(f.margin(row), 3, sign=True, compact=True),
-            _interval(row.get("ci"), 3, compact=True),
-            escape(row.get("n_samples")),
+            r"\quad\texttt{" + escape(card.claim) + "}",
+            _VERDICT.get(card.verdict, escape(card.verdict)),
+            number(card.statistic, 3, compact=True),
+            number(card.bound, 3, compact=True),
+            number(card.margin, 3, sign=True, compact=True),
+            _interval(card.ci, 3, compact=True),
+            escape(card.n_samples),
         ]) + " \\\\")
     out += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
     return "\n".join(out)

@@ -8,6 +8,8 @@ Every value from results.json is data, never markup: control characters are show
 escaped (``\\x1b``), text has Markdown's and HTML's specials backslash-escaped, code
 spans and fences are longer than any backtick run they hold, and link targets are
 percent-encoded. No value can open a tag, a link, a heading or a list, or close a fence.
+
+Everything shown comes from the card model (``reports/_card.py``); this module only formats it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 from urllib.parse import quote
 
 from . import _format as f
-from ._io import as_float
+from ._card import Card, ClaimRef, Report, build_report
 
 __all__ = ["render"]
 
@@ -82,29 +84,24 @@ def _badge(verdict) -> str:
     return f"{_DOT.get(verdict, '')} **{_md(verdict)}**".strip()
 
 
-def summary_table(results: list[dict], ids: list[str] | None = None) -> list[str]:
+def summary_table(report: Report) -> list[str]:
     """Claims × regimes: each cell the verdict (linked to its card) and the margin."""
-    ids = ids or f.anchors(results)
-    claims, regimes, cells = f.grid(results)
-    lines = ["| claim \\\\ regime | " + " | ".join(_code(r, table=True) for r in regimes) + " |",
-             "|---|" + "---|" * len(regimes)]
-    for claim in claims:
-        first = results[next(i for (c, _), i in cells.items() if c == claim)]
-        meta = first.get("details", {}).get("claim") or {}
-        head = _code(claim, table=True)
-        if meta.get("title") or meta.get("section"):
-            head += "<br>" + _cell(" · ".join(x for x in (meta.get("title"), meta.get("section")) if x))
+    lines = ["| claim \\\\ regime | " + " | ".join(_code(r, table=True) for r in report.regimes) + " |",
+             "|---|" + "---|" * len(report.regimes)]
+    for line in report.summary:
+        first = line.first
+        head = _code(line.claim, table=True)
+        if first.claim_title or first.section:
+            head += "<br>" + _cell(" · ".join(x for x in (first.claim_title, first.section) if x))
         row_cells = []
-        for regime in regimes:
-            i = cells.get((claim, regime))
-            if i is None:
+        for card in line.cells:
+            if card is None:
                 row_cells.append("not run")
                 continue
-            row = results[i]
-            text = f"[{_DOT.get(row.get('verdict'), '')} {_md(row.get('verdict'))}](#{ids[i]})"
-            if row.get("details", {}).get("caveats"):
+            text = f"[{_DOT.get(card.verdict, '')} {_md(card.verdict)}](#{card.anchor})"
+            if card.caveats:
                 text += " ⚠"
-            m = f.margin(row)
+            m = card.margin
             if m == m:
                 text += f"<br>margin {f.signed(m)}"
             row_cells.append(text)
@@ -113,10 +110,8 @@ def summary_table(results: list[dict], ids: list[str] | None = None) -> list[str
 
 
 def render(document: dict) -> str:
-    results = document.get("results", [])
-    ids = f.anchors(results)
-    by_claim = f.claim_index(results)
-    counts = f.counts(results)
+    report = build_report(document)
+    run = report.run
     out = [
         "# ssmverify report",
         "",
@@ -124,20 +119,20 @@ def render(document: dict) -> str:
         "in Selective State Space Models”. Each section below checks one claim of the paper (or its corrected "
         "form) in one regime (one model and input setting) by Monte Carlo simulation.",
         "",
-        f"Seed {_md(document.get('seed'))} · family-wise α = {_md(document.get('alpha'))} · "
-        f"{_md(document.get('family_size'))} "
-        f"deciding comparisons · per-comparison level α_i = {f.num(document.get('per_comparison_level'), 3)} "
+        f"Seed {_md(run.seed)} · family-wise α = {_md(run.alpha)} · "
+        f"{_md(run.family_size)} "
+        f"deciding comparisons · per-comparison level α_i = {f.num(run.per_comparison_level, 3)} "
         f"(Bonferroni over comparisons and sampling stages)"
-        f"{' · quick mode (fewer paths and stages)' if document.get('quick') else ''} · "
-        f"ssmverify {_md(document.get('version'))}.",
+        f"{' · quick mode (fewer paths and stages)' if run.quick else ''} · "
+        f"ssmverify {_md(run.version)}.",
         "",
         "## Summary",
         "",
-        f"{len(results)} checks: " + " · ".join(f"{_badge(v)} {n}" for v, n in counts.items()),
+        f"{len(report.cards)} checks: " + " · ".join(f"{_badge(v)} {n}" for v, n in report.counts),
         "",
-        *summary_table(results, ids),
+        *summary_table(report),
         "",
-        *_flagged(results, ids),
+        *_flagged(report),
         "Click a verdict to jump to its section. ⚠ marks a verdict that carries caveats. "
         "Margin = statistic − bound for the comparison the section reports: for a claim “statistic ≤ bound” a "
         "negative margin is on the claimed side. Differences at the level of float64 rounding count as equality, "
@@ -146,195 +141,164 @@ def render(document: dict) -> str:
         *[f"- {_badge(v)}: {meaning}" for v, meaning in f.VERDICT_MEANING.items()],
         "",
     ]
-    for i, row in enumerate(results):
-        out += _card(row, ids[i], results, ids, by_claim)
-    out += _environment(document)
+    for card in report.cards:
+        out += _card(card)
+    out += _environment(report)
     return "\n".join(out)
 
 
-def _flagged(results: list[dict], ids: list[str]) -> list[str]:
+def _flagged(report: Report) -> list[str]:
     """The rows that did not pass (FAIL, INCONCLUSIVE), one line each, linked to their sections."""
-    flagged = [(i, r) for i, r in enumerate(results) if r.get("verdict") in ("FAIL", "INCONCLUSIVE")]
-    if not flagged:
+    if not report.flagged:
         return []
     out = ["### What did not pass", ""]
-    out += [f"- {_badge(r.get('verdict'))} [{_code(r.get('claim'))} in {_code(r.get('regime'))}](#{ids[i]}): "
-            f"{_md(f.verdict_reason(r))}" for i, r in flagged]
+    out += [f"- {_badge(c.verdict)} [{_code(c.claim)} in {_code(c.regime)}](#{c.anchor}): {_md(c.why)}"
+            for c in report.flagged]
     return out + [""]
 
 
-def _link_to(claim_id, regime, results, ids) -> str:
-    target = None
-    for i, r in enumerate(results):
-        if r.get("claim") == claim_id:
-            if r.get("regime") == regime:
-                target = ids[i]
-                break
-            target = target or ids[i]
-    return f"[{_code(claim_id)}](#{target})" if target else _code(claim_id)
+def _link(ref: ClaimRef) -> str:
+    return f"[{_code(ref.claim_id)}](#{ref.anchor})" if ref.anchor else _code(ref.claim_id)
 
 
-def _card(row: dict, anchor: str, results: list[dict], ids: list[str], by_claim: dict) -> list[str]:
-    d = row.get("details", {}) or {}
-    claim = d.get("claim") or {}
-    verdict = row.get("verdict")
-    section = claim.get("section") or ""
-    kind = claim.get("kind") or ""
-    sub = [f"regime {_code(row.get('regime'))}", f"claim {_code(row.get('claim'))}"]
+def _card(card: Card) -> list[str]:
+    verdict = card.verdict
+    section = card.section or ""
+    kind = card.kind or ""
+    sub = [f"regime {_code(card.regime)}", f"claim {_code(card.claim)}"]
     if section:
         sub.append(f"paper {_md(section)}")
     if kind:
         sub.append(_md(_KIND.get(kind, kind)))
-    why = f.verdict_reason(row)
     out = [
-        f'<a id="{anchor}"></a>',
+        f'<a id="{card.anchor}"></a>',
         "",
-        f"## {_DOT.get(verdict, '')} {_md(verdict)} · {_md(claim.get('title') or row.get('claim'))} "
-        f"· {_md(row.get('regime'))}",
+        f"## {_DOT.get(verdict, '')} {_md(verdict)} · {_md(card.heading)} · {_md(card.regime)}",
         "",
         " · ".join(sub) + " · [↑ summary](#summary)",
         "",
-        f"**Verdict: {_md(verdict)}** — {_md(why)}",
+        f"**Verdict: {_md(verdict)}** — {_md(card.why)}",
         "",
     ]
-    caveats = d.get("caveats") or []
-    if caveats:
+    if card.caveats:
         out.append(f"> ⚠ **Caveats on this {_md(verdict)}:**")
-        out += [f"> - {_md(c)}" for c in caveats]
+        out += [f"> - {_md(c)}" for c in card.caveats]
         out.append("")
-    if claim.get("statement"):
+    if card.statement:
         label = _STATEMENT_LABEL.get(kind, "Statement") + (f" ({section})" if section else "")
-        out += [f"{_md(label)}: {_code(claim['statement'])}", ""]
-    if claim.get("summary"):
-        out += [_md_line(claim["summary"]), ""]
-    for corr in claim.get("corrected_by") or []:
-        out += [f"Corrected statement — {_link_to(corr.get('id'), row.get('regime'), results, ids)}: "
-                f"{_code(corr.get('statement'))}", ""]
-    if claim.get("corrects"):
-        orig = by_claim.get(claim["corrects"]) or {}
-        link = _link_to(claim["corrects"], row.get("regime"), results, ids)
-        if orig.get("statement"):
-            out += [f"This corrects {link}, which states: {_code(orig['statement'])}", ""]
+        out += [f"{_md(label)}: {_code(card.statement)}", ""]
+    if card.summary:
+        out += [_md_line(card.summary), ""]
+    for corr in card.corrected_by:
+        out += [f"Corrected statement — {_link(corr)}: {_code(corr.statement)}", ""]
+    if card.corrects is not None:
+        link = _link(card.corrects)
+        if card.corrects.statement:
+            out += [f"This corrects {link}, which states: {_code(card.corrects.statement)}", ""]
         else:
             out += [f"This corrects {link}.", ""]
-    source = d.get("regime_source")
-    out += [f"**Regime** {_code(row.get('regime'))}{' (' + _code(source) + ')' if source else ''}: "
-            f"{_md(d.get('regime_description', ''))}", ""]
-    if d.get("reason"):
-        out += [f"**Why not applicable:** {_md(d['reason'])}", ""]
+    source = card.regime_source
+    out += [f"**Regime** {_code(card.regime)}{' (' + _code(source) + ')' if source else ''}: "
+            f"{_md(card.regime_description)}", ""]
+    if card.reason:
+        out += [f"**Why not applicable:** {_md(card.reason)}", ""]
     out += ["#### Measurement", ""]
-    if verdict == "NOT_APPLICABLE" and (row.get("n_samples") or f.margin(row) == f.margin(row)):
+    if card.for_information_only:
         out += ["*Reported for information only: the claim asserts nothing in this regime, so these numbers decide "
                 "no verdict.*", ""]
     out += ["| | |", "|---|---|"]
-    out += [f"| {_cell(k)} | {v} |" for k, v in _numbers(row)]
+    out += [f"| {_cell(k)} | {v} |" for k, v in _numbers(card)]
     out += ["", "#### Hypotheses of the claim", ""]
-    hyps = d.get("hypotheses") or []
-    if hyps:
-        out += [f"- {'✔ holds' if h.get('holds') else '✘ fails'} — **{_md(h.get('name'))}**: {_md(h.get('detail'))}"
-                for h in hyps]
-        status = "all hold" if row.get("hypotheses_hold") else "not all hold: the paper's claim does not apply here"
+    if card.hypotheses:
+        out += [f"- {'✔ holds' if h.holds else '✘ fails'} — **{_md(h.name)}**: {_md(h.detail)}"
+                for h in card.hypotheses]
+        status = "all hold" if card.hypotheses_hold else "not all hold: the paper's claim does not apply here"
         out += ["", f"Hypotheses: {status}."]
     else:
         out.append("None: this statement is asserted without hypotheses to check.")
     out.append("")
-    specs = d.get("plots") or []
-    for k, path in enumerate(row.get("figures") or []):
-        path = str(path)
-        title = (specs[k].get("title") if k < len(specs) and isinstance(specs[k], dict) else None) or path
-        pdf = path[:-4] + ".pdf" if path.endswith(".png") else None
-        out += [f"![{_md(title)}]({_target(path)})", ""]
-        out += [f"*{_md(title)}*" + (f" · vector version: [{_md(pdf)}]({_target(pdf)})" if pdf else ""), ""]
-    out += _extras(d)
-    out += _comparisons(row)
-    if d.get("reproduce"):
-        out += ["#### Reproduce this row", "", *_code_block(d["reproduce"], "sh"), ""]
+    for fig in card.figures:
+        out += [f"![{_md(fig.title)}]({_target(fig.path)})", ""]
+        out += [f"*{_md(fig.title)}*" + (f" · vector version: [{_md(fig.pdf)}]({_target(fig.pdf)})" if fig.pdf
+                                          else ""), ""]
+    out += _extras(card)
+    out += _comparisons(card)
+    if card.reproduce:
+        out += ["#### Reproduce this row", "", *_code_block(card.reproduce, "sh"), ""]
     return out
 
 
-def _numbers(row: dict) -> list[tuple[str, str]]:
-    d = row.get("details", {}) or {}
-    stats = d.get("statistics") or {}
+def _numbers(card: Card) -> list[tuple[str, str]]:
+    stats = card.statistics
     rows = []
-    statistic = as_float(row.get("statistic"))
-    if row.get("n_samples") or statistic == statistic:
-        name = f" ({_cell(d['statistic_name'])})" if d.get("statistic_name") else ""
-        rows.append(("statistic", f"{f.num(row.get('statistic'))}{name}"))
-        bname = f" ({_cell(d['bound_name'])})" if d.get("bound_name") else ""
-        rows.append(("bound", f"{f.num(row.get('bound'))}{bname}"))
-        rel = f.claimed_relation(row)
-        rows.append(("margin", f"{f.signed(f.margin(row))} = statistic − bound"
+    if card.measured:
+        name = f" ({_cell(card.statistic_name)})" if card.statistic_name else ""
+        rows.append(("statistic", f"{f.num(card.statistic)}{name}"))
+        bname = f" ({_cell(card.bound_name)})" if card.bound_name else ""
+        rows.append(("bound", f"{f.num(card.bound)}{bname}"))
+        rel = card.claimed_relation
+        rows.append(("margin", f"{f.signed(card.margin)} = statistic − bound"
                      + (f" (claimed: statistic {_cell(rel)} bound)" if rel else "")))
-        conf = stats.get("confidence")
-        rows.append(("confidence interval", f.interval(row.get("ci"))
+        conf = stats.confidence
+        rows.append(("confidence interval", f.interval(card.ci)
                      + (f" at confidence {f.num(conf, 8)} per comparison" if conf is not None else "")))
     else:
         rows.append(("statistic", "nothing was measured in this regime"))
-    if stats.get("alpha") is not None:
+    if stats.alpha is not None:
         detail = []
-        if stats.get("family_size") is not None:
-            detail.append(f"m = {_cell(stats['family_size'])} comparisons")
-        if stats.get("max_stages") is not None:
-            detail.append(f"S = {_cell(stats['max_stages'])} stages")
-        if stats.get("level") is not None:
-            detail.append(f"α/(m·S) = {f.num(stats['level'], 3)} per comparison")
-        rows.append(("α (family-wise)", f"{f.num(stats['alpha'])} ({', '.join(detail)})" if detail
-                     else f.num(stats["alpha"])))
-    rows.append(("sample size n", _cell(row.get("n_samples"))))
-    if d.get("representative"):
-        rows.append(("comparison shown", _cell(d["representative"])))
-    if d.get("rests_on"):
-        rows.append(("verdict rests on", _cell(d["rests_on"])))
+        if stats.family_size is not None:
+            detail.append(f"m = {_cell(stats.family_size)} comparisons")
+        if stats.max_stages is not None:
+            detail.append(f"S = {_cell(stats.max_stages)} stages")
+        if stats.level is not None:
+            detail.append(f"α/(m·S) = {f.num(stats.level, 3)} per comparison")
+        rows.append(("α (family-wise)", f"{f.num(stats.alpha)} ({', '.join(detail)})" if detail
+                     else f.num(stats.alpha)))
+    rows.append(("sample size n", _cell(card.n_samples)))
+    if card.representative:
+        rows.append(("comparison shown", _cell(card.representative)))
+    if card.rests_on:
+        rows.append(("verdict rests on", _cell(card.rests_on)))
     return rows
 
 
-def _extras(details: dict) -> list[str]:
-    scalars, tables = f.extra_details(details)
-    if not scalars and not tables:
+def _extras(card: Card) -> list[str]:
+    if not card.extras and not card.extra_tables:
         return []
     out = ["#### Other measurements", ""]
-    out += [f"- **{_md(f.path_label(k))}**: {_md(f.value_text(v))}" for k, v in scalars]
-    if scalars:
+    out += [f"- **{_md(x.label)}**: {_md(x.text)}" for x in card.extras]
+    if card.extras:
         out.append("")
-    for path, rows in tables:
-        columns, cells = f.table_of_dicts(rows)
-        out += [f"**{_md(f.path_label(path))}** ({len(rows)} rows)", "",
-                "| " + " | ".join(_cell(f.humanize(c)) for c in columns) + " |",
-                "|" + "---|" * len(columns)]
-        out += ["| " + " | ".join(_cell(f.value_text(v)) for v in r) + " |" for r in cells]
+    for table in card.extra_tables:
+        out += [f"**{_md(table.label)}** ({len(table.rows)} rows)", "",
+                "| " + " | ".join(_cell(f.humanize(c)) for c in table.columns) + " |",
+                "|" + "---|" * len(table.columns)]
+        out += ["| " + " | ".join(_cell(v) for v in r) + " |" for r in table.rows]
         out.append("")
     return out
 
 
-def _comparisons(row: dict) -> list[str]:
-    columns, comps = f.comparison_table(row)
-    if not comps:
+def _comparisons(card: Card) -> list[str]:
+    if not card.comparisons:
         return []
-    rep = (row.get("details", {}) or {}).get("representative")
-    deciding = sum(1 for c in comps if c.get("decides", True))
     out = ["<details>",
-           f"<summary>All {len(comps)} comparisons ({deciding} deciding); the one shown above is in bold</summary>",
+           f"<summary>All {len(card.comparisons)} comparisons ({card.deciding} deciding); the one shown above is in "
+           "bold</summary>",
            "",
-           "| " + " | ".join(_cell(f.humanize(c)) for c in columns) + " |",
-           "|" + "---|" * len(columns)]
-    for c in comps:
-        cells = []
-        for col in columns:
-            text = _cell(f.comparison_cells(c, col))
-            if col == "decides":
-                text = "deciding" if c.get("decides", True) else "context only"
-            cells.append(text)
-        if rep is not None and c.get("label") == rep:
+           "| " + " | ".join(_cell(f.humanize(c)) for c in card.comparison_columns) + " |",
+           "|" + "---|" * len(card.comparison_columns)]
+    for c in card.comparisons:
+        cells = [_cell(text) for text in c.cells]
+        if c.representative:
             cells = [f"**{x}**" if x else x for x in cells]
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "</details>", ""]
     return out
 
 
-def _environment(document: dict) -> list[str]:
-    rows = f.environment_rows(document)
+def _environment(report: Report) -> list[str]:
     out = ['<a id="environment"></a>', "", "## Environment", "", "| | |", "|---|---|"]
-    out += [f"| {_cell(k)} | {_code(v, table=True)} |" for k, v in rows]
+    out += [f"| {_cell(k)} | {_code(v, table=True)} |" for k, v in report.run.environment]
     out += ["", "This file, index.html, junit.xml, results.tex and the figures are rendered from results.json alone: "
             "`ssmverify report DIR` rewrites them without re-simulating.", ""]
     return out

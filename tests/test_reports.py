@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from ssmverify.reports import figures, html, junit, latex, load_results, markdown, render_all
-from ssmverify.reports._format import anchors, extra_details, interval, margin, num, path_label, signed, value_text
+from ssmverify.reports._card import extra_details
+from ssmverify.reports._format import anchors, figure_stem, interval, margin, num, path_label, signed, value_text
 from ssmverify.reports._io import as_float, dumps
 from ssmverify.reports._sample import sample_document, sample_row
 
@@ -125,6 +126,21 @@ def test_html_is_self_contained(rendered):
         png = base64.b64decode(img["src"].split(",", 1)[1])
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
         assert img.get("alt") and int(img["width"]) > 0 and int(img["height"]) > 0
+
+
+def test_css_is_package_data_inlined_into_the_page(rendered):
+    """The stylesheet is reports/report.css, shipped as package data and inlined (index.html stays one file)."""
+    import tomllib
+    from importlib.resources import files
+
+    out, _, _ = rendered
+    sheet = files("ssmverify.reports").joinpath("report.css").read_text(encoding="utf-8")
+    assert sheet == html.css() and ":root { --pass:" in sheet
+    assert f"<style>\n{sheet}</style>" in (out / "index.html").read_text(encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "report.css" in pyproject["tool"]["setuptools"]["package-data"]["ssmverify.reports"]
+    assert "box-sizing" not in (root / "reports" / "html.py").read_text(encoding="utf-8"), "no CSS in Python"
 
 
 class _Nesting(HTMLParser):
@@ -398,7 +414,8 @@ def test_a_made_up_claim_appears_in_every_output(tmp_path):
     assert "novel measurements" in page and "novel scalar" in page and "novel measurements" in md
     case = [c for c in root.iter("testcase") if c.get("name") == "made-up-claim-42"]
     assert len(case) == 1 and case[0].get("classname") == "brand-new-regime" and case[0].find("failure") is not None
-    assert (tmp_path / "figures" / "brand-new-regime--made-up-claim-42.png").is_file()
+    stem = figure_stem("brand-new-regime", "made-up-claim-42")  # the one slug rule, also the sample's
+    assert row["figures"] == [f"figures/{stem}.png"] and (tmp_path / "figures" / f"{stem}.png").is_file()
 
 
 # --- figures ---------------------------------------------------------------------------------------------------------

@@ -65,9 +65,8 @@ def test_quick_run_page_loads_in_headless_chromium(quick_run):
 
 @pytest.fixture
 def fake_claim(monkeypatch):
-    """Register a made-up claim and its check the way a new claim is added (theorems + checks registries)."""
+    """Register a made-up claim and its check in the registry a run reads (as a plugin would be)."""
     import ssmverify.checks._registry
-    from ssmverify import theorems
     from ssmverify.checks._base import Check, hypotheses_json
     from ssmverify.checks._verdict import FAIL, CheckResult
     from ssmverify.theorems import Claim, Hypothesis
@@ -95,8 +94,8 @@ def fake_claim(monkeypatch):
                          "caveats": ["entirely made up"], "fake_table": [{"column_a": 1, "column_b": "two"}]})
 
     FakeCheck.claim = claim
-    monkeypatch.setitem(ssmverify.theorems.CLAIMS, "fake", claim)
-    monkeypatch.setitem(ssmverify.checks._registry.CHECKS, "fake", FakeCheck())
+    registry = ssmverify.checks._registry
+    monkeypatch.setattr(registry, "BUILTIN", registry.BUILTIN.with_checks([FakeCheck()], "the report tests"))
     return claim
 
 

@@ -413,9 +413,9 @@ def test_look_alike_names_get_distinct_figure_files_and_ids(monkeypatch, tmp_pat
                                statistic=0.1, bound=1.0, ci=(0.1, 0.1), n_samples=1,
                                details={"plots": [_tiny_plot(f"drawn for {regime.name}")]})
 
-    monkeypatch.setitem(ssmverify.checks._registry.CHECKS, "theorem2", Drawn())
+    Drawn.claim = ssmverify.checks._registry.CLAIMS["theorem2"]
     base = resolve_regimes(["builtin:constant-gate"])[0]
-    rows = [Row(dataclasses.replace(base, name=name), "theorem2", None) for name in ("a/b", "a-b", "a b")]
+    rows = [Row(dataclasses.replace(base, name=name), "theorem2", None, Drawn()) for name in ("a/b", "a-b", "a b")]
     from ssmverify.checks.suite import results_document, run_rows
 
     settings_ = Settings(seed=0, alpha=0.01, quick=True, family_size=1)
