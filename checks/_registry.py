@@ -25,7 +25,9 @@ from .entropy_positive import EntropyPositiveCheck
 from .fano import FanoCheck, FanoCorrectedCheck
 from .lemma1 import Lemma1Check, Lemma1CorrectedCheck
 from .lemma1_independent import Lemma1IndependentCheck
-from .rate_distortion import RDConverseCheck, RDCurveCheck, Theorem1Check
+from .rd_converse import RDConverseCheck
+from .rd_curve import RDCurveCheck
+from .theorem1 import Theorem1Check
 from .theorem2 import Theorem2Check
 from .theorem2_geometric import Theorem2GeometricCheck
 

@@ -1,6 +1,6 @@
 """Check of the data-processing inequality (§5.3), a control, on the exact Gaussian source h_t.
 
-The same source and compressors as Theorem 1 and the converse (``checks.rate_distortion``):
+The same source and compressors as Theorem 1 and the converse (``checks._gaussian_source``):
 noiseless gates ĥ = g ⊙ h (coordinate subsets, scalings, the regime's gate), the same
 gates with added noise N(0, σ²I) on the kept coordinates, and the water-filling test
 channels.  For each, two closed-form (exact) comparisons in bits:
@@ -20,16 +20,16 @@ import numpy as np
 
 from ..theorems import Regime
 from ..theorems.data_processing import DATA_PROCESSING
-from ..theorems.rate_distortion import evaluate_linear, linear_compressors, optimal_channel
+from ..theorems._gaussian_source import evaluate_linear, linear_compressors, optimal_channel, source_of
 
 from ._base import Settings, hypotheses_json
+from ._gaussian_source import NOISE_LEVELS, OPTIMAL_THETAS, GaussianSourceCheck, closed_comparison, source_json
 from ._verdict import combine
-from .rate_distortion import NOISE_LEVELS, OPTIMAL_THETAS, _RDBase, _source_json, closed_comparison, source_of
 
 __all__ = ["DataProcessingCheck"]
 
 
-class DataProcessingCheck(_RDBase):
+class DataProcessingCheck(GaussianSourceCheck):
     claim = DATA_PROCESSING
 
     def planned_comparisons(self, regime, settings):
@@ -76,7 +76,7 @@ class DataProcessingCheck(_RDBase):
                          "linear compressors, the same machinery as theorem1 and rd-converse"),
             "caveats": caveats,
             "units": "informations in bits",
-            "source": _source_json(src),
+            "source": source_json(src),
             "I_state_inputs_bits": i_hx,
             "statistic_name": "I(ĥ_t; x_{1:t}) (bits) against I(h_t; x_{1:t}) and I(ĥ_t; h_t)",
             "compressors": rows,

@@ -39,15 +39,17 @@ made from an overflow.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
 
-from ..estimators import mean_ci
+from ..estimators import logsumexp, mean_ci
 from ..theorems import Regime, simulate
 from ..theorems.fano import (FANO, FANO_CORRECTED, MAX_SEQUENCE_BITS, alphabet_bits, conditional_laws,
                            decodable_steps, exact_posterior_reason, fano_phi, fano_steps, horizon_issue, max_error,
                            paper_bound, singular_step, strong_bound, weak_bound)
+from ..theorems._memo import Keyed
 
 from ._base import (SECONDS_PER_FLOP, SECONDS_PER_ROW, Check, Settings, hypotheses_json, not_applicable,
                     simulation_estimate, total_paths)
@@ -73,11 +75,6 @@ def _observe(model, t, hs_prev, hs, x, w, g):
 
 
 # --- exact posterior ---------------------------------------------------------------------
-
-def _lse(a: np.ndarray) -> np.ndarray:
-    top = a.max(axis=1, keepdims=True)
-    return (np.log(np.exp(a - top).sum(axis=1, keepdims=True)) + top)[:, 0]
-
 
 def sequence_index(xs: np.ndarray, m: int) -> np.ndarray:
     """Index of each drawn x_{1:t} (rows of xs, shape (n, t, m)) in the enumeration order."""
@@ -153,7 +150,7 @@ def posterior_terms(law, h: np.ndarray, idx: np.ndarray | None = None, inflate: 
             nll[a:b] = -lp[rows, idx[a:b]] / LN2
         if inflate:
             llc = ll + 0.5 * r * (1.0 - 1.0 / inflate ** 2) - d * math.log(inflate)
-            weight[a:b] = 2.0 / (1.0 + np.exp(_lse(llc) - norm))
+            weight[a:b] = 2.0 / (1.0 + np.exp(logsumexp(llc, axis=1) - norm))
             if pair is not None:
                 pair[a:b] = 2.0 / (1.0 + np.exp(llc[rows, idx[a:b]] - ll[rows, idx[a:b]]))
     out = {"ent": np.maximum(ent, 0.0), "err": np.clip(err, 0.0, 1.0)}
@@ -168,20 +165,17 @@ def posterior_terms(law, h: np.ndarray, idx: np.ndarray | None = None, inflate: 
 
 # --- shared simulation ---------------------------------------------------------------------
 
-_CACHE: dict = {}
-_LAWS: dict = {}
-
-
 def _laws(regime: Regime):
     """(steps, laws, singular t) for the regime; memoised (planning and both claims use it)."""
-    key = regime.fingerprint()
-    if key not in _LAWS:
-        if len(_LAWS) >= 8:
-            _LAWS.pop(next(iter(_LAWS)))
-        steps = decodable_steps(regime)
-        laws = conditional_laws(regime, max(steps)) if steps and not regime.gate_depends_on_state else []
-        _LAWS[key] = (steps, laws, singular_step(laws) if laws else None)
-    return _LAWS[key]
+    return _laws_cached(Keyed(regime.fingerprint(), regime))
+
+
+@functools.lru_cache(maxsize=8)
+def _laws_cached(request: Keyed):
+    regime = request.value
+    steps = decodable_steps(regime)
+    laws = conditional_laws(regime, max(steps)) if steps and not regime.gate_depends_on_state else []
+    return steps, laws, singular_step(laws) if laws else None
 
 
 def horizon_issues(regime: Regime) -> dict[int, str]:
@@ -209,37 +203,41 @@ def setting_reason(regime: Regime) -> str | None:
 
 
 def _draw_terms(regime: Regime, settings: Settings, first: int, n: int) -> dict:
-    """Per-sample terms for paths [first, first + n): half from the model, half with the noise sd × INFLATE."""
-    memo = (regime.fingerprint(), settings.seed, first, n)
-    if memo not in _CACHE:
-        if len(_CACHE) >= 8:
-            _CACHE.pop(next(iter(_CACHE)))
-        steps, laws, _ = _laws(regime)
-        issues = horizon_issues(regime)
-        T = fano_steps(regime)
-        model = regime.model()
-        halves = ((model, "samples", first // 2, n // 2),
-                  (model.replace(noise_chol=INFLATE * model.noise_chol), "samples, inflated noise",
-                   (first + 1) // 2, n - n // 2))
-        cols: dict = {k: [[] for _ in steps] for k in ("err", "ent", "nll", "w", "pw")}
-        for mdl, purpose, start, count in halves:
-            key = settings.key(regime.name, "fano", purpose)    # shared by both claims: same draws
-            h0s = np.broadcast_to(regime.h0, (count, 1, regime.d))
-            _, obs = simulate(mdl, key, h0s, T, synchronous=True, observe=_observe, first_path=start)
-            xs, hs = obs["x"], obs["h"]                          # (count, T, m), (count, T, d)
-            for j, t in enumerate(steps):
-                if t in issues:                                  # not computable: NaN terms, undecided later
-                    terms = {k: np.full(count, np.nan) for k in ("err", "ent", "nll", "weight", "pair_weight")}
-                else:
-                    # Overflow in states or likelihoods gives NaN/inf terms, which the comparisons report.
-                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                        terms = posterior_terms(laws[t - 1], hs[:, t - 1], sequence_index(xs[:, :t], regime.m),
-                                                inflate=INFLATE)
-                for k, src in (("err", "err"), ("ent", "ent"), ("nll", "nll"), ("w", "weight"),
-                               ("pw", "pair_weight")):
-                    cols[k][j].append(terms[src])
-        _CACHE[memo] = {k: np.stack([np.concatenate(parts) for parts in v], axis=1) for k, v in cols.items()}
-    return _CACHE[memo]
+    """Per-sample terms for paths [first, first + n): half from the model, half with the noise sd × INFLATE.
+
+    Memoised (8 entries) on (regime, seed, first, n): both Fano claims share the same draws.
+    """
+    return _terms_cached(Keyed((regime.fingerprint(), settings.seed, first, n), (regime, settings, first, n)))
+
+
+@functools.lru_cache(maxsize=8)
+def _terms_cached(request: Keyed) -> dict:
+    regime, settings, first, n = request.value
+    steps, laws, _ = _laws(regime)
+    issues = horizon_issues(regime)
+    T = fano_steps(regime)
+    model = regime.model()
+    halves = ((model, "samples", first // 2, n // 2),
+              (model.replace(noise_chol=INFLATE * model.noise_chol), "samples, inflated noise",
+               (first + 1) // 2, n - n // 2))
+    cols: dict = {k: [[] for _ in steps] for k in ("err", "ent", "nll", "w", "pw")}
+    for mdl, purpose, start, count in halves:
+        key = settings.key(regime.name, "fano", purpose)    # shared by both claims: same draws
+        h0s = np.broadcast_to(regime.h0, (count, 1, regime.d))
+        _, obs = simulate(mdl, key, h0s, T, synchronous=True, observe=_observe, first_path=start)
+        xs, hs = obs["x"], obs["h"]                          # (count, T, m), (count, T, d)
+        for j, t in enumerate(steps):
+            if t in issues:                                  # not computable: NaN terms, undecided later
+                terms = {k: np.full(count, np.nan) for k in ("err", "ent", "nll", "weight", "pair_weight")}
+            else:
+                # Overflow in states or likelihoods gives NaN/inf terms, which the comparisons report.
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    terms = posterior_terms(laws[t - 1], hs[:, t - 1], sequence_index(xs[:, :t], regime.m),
+                                            inflate=INFLATE)
+            for k, src in (("err", "err"), ("ent", "ent"), ("nll", "nll"), ("w", "weight"),
+                           ("pw", "pair_weight")):
+                cols[k][j].append(terms[src])
+    return {k: np.stack([np.concatenate(parts) for parts in v], axis=1) for k, v in cols.items()}
 
 
 # --- comparisons ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._numeric import logsumexp
 from ._validate import log_base, pmf, positive_int, real_array, real_scalar
 
 __all__ = ["BlahutArimotoResult", "RateDistortionCurve", "blahut_arimoto", "blahut_arimoto_curve"]
@@ -74,18 +75,6 @@ class BlahutArimotoResult:
         return self.rate
 
 
-def _lse(a: np.ndarray, axis: int) -> np.ndarray:
-    """log(sum(exp(a), axis)); every slice must contain a finite entry.
-
-    Overwrites ``a`` (callers pass temporaries): this is the hot loop, and
-    the in-place exp saves two (m, k) allocations per call.
-    """
-    m = a.max(axis=axis, keepdims=True)
-    a -= m
-    np.exp(a, out=a)
-    return np.log(a.sum(axis=axis)) + np.squeeze(m, axis=axis)
-
-
 def _validate(p_x, distortion, beta, tol, max_iter):
     p = pmf("p_x", p_x)
     d = real_array("distortion", distortion, ndim=2)
@@ -110,10 +99,11 @@ def _solve(p, d, beta, tol_nats, max_iter, log_q0, div, base) -> BlahutArimotoRe
     logq = log_q0
     converged = False
     for it in range(1, max_iter + 1):
-        logz = _lse(e + logq, axis=1)
-        logc = _lse(e + (logp - logz)[:, None], axis=0)
+        # Arguments are temporaries: logsumexp may use them as its workspace.
+        logz = logsumexp(e + logq, axis=1, overwrite=True)
+        logc = logsumexp(e + (logp - logz)[:, None], axis=0, overwrite=True)
         logq_new = logq + logc
-        logq_new -= _lse(logq_new.copy(), axis=0)  # remove rounding drift from sum q' = 1
+        logq_new -= logsumexp(logq_new.copy(), axis=0, overwrite=True)  # remove rounding drift from sum q' = 1
         q_new = np.exp(logq_new)
         used = q_new > 0
         mean_logc = float(np.dot(q_new[used], logc[used]))

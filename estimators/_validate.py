@@ -37,6 +37,14 @@ def log_base(base) -> float:
     return math.log(b)
 
 
+def log_in(x, base) -> np.ndarray:
+    """log(x) in the units of ``base`` (nats for None); ``np.log2`` for base 2, so that powers of two
+    give exact bits (p = 1/2 is exactly 1 bit), which log(x)/log(2) does not always do."""
+    if base is not None and not isinstance(base, bool) and isinstance(base, numbers.Real) and float(base) == 2.0:
+        return np.log2(x)
+    return np.log(x) / log_base(base)
+
+
 def real_scalar(name: str, value, *, nonneg: bool = False, allow_inf: bool = False) -> float:
     """A real number, optionally required to be >= 0 and/or finite."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -24,6 +24,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
+from ._numeric import psd_sqrt
 from ._validate import covariance, real_array
 
 __all__ = ["gaussian_w2", "empirical_w2", "EMPIRICAL_W2_MAX_N"]
@@ -59,12 +60,6 @@ def _scale_back(value: float, e: int) -> float:
         return math.inf
 
 
-def _psd_sqrt(c: np.ndarray) -> np.ndarray:
-    """Symmetric square root of a PSD matrix via eigh; rounding negatives -> 0."""
-    eig, vec = np.linalg.eigh(c)
-    return (vec * np.sqrt(np.clip(eig, 0.0, None))) @ vec.T
-
-
 def gaussian_w2(mean1, cov1, mean2, cov2) -> float:
     """W2 between N(mean1, cov1) and N(mean2, cov2).
 
@@ -88,7 +83,7 @@ def gaussian_w2(mean1, cov1, mean2, cov2) -> float:
     if e:
         m1, m2 = np.ldexp(m1, -e), np.ldexp(m2, -e)
         c1, c2 = np.ldexp(c1, -2 * e), np.ldexp(c2, -2 * e)
-    r1 = _psd_sqrt(c1)
+    r1 = psd_sqrt(c1)
     inner = r1 @ c2 @ r1
     cross = np.sqrt(np.clip(np.linalg.eigvalsh(0.5 * (inner + inner.T)), 0.0, None)).sum()
     w2sq = float(np.sum((m1 - m2) ** 2) + np.trace(c1) + np.trace(c2) - 2.0 * cross)

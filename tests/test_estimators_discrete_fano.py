@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import entropy as scipy_entropy
 
-from ssmverify.estimators import discrete_entropy, fano_lower_bound
+from ssmverify.estimators import discrete_entropy, entropy_terms_bits, fano_lower_bound, quantised_gaussian_entropy
 
 
 @pytest.mark.parametrize("base", [None, 2, 10])
@@ -107,3 +107,37 @@ def test_fano_weak_never_exceeds_strong():
     for m in [2, 3, 10, 1000]:
         for h in np.linspace(0.0, math.log2(m), 25):
             assert fano_lower_bound(h, m, form="weak") <= fano_lower_bound(h, m, form="strong") + 1e-15
+
+
+# --- quantiser entropies ------------------------------------------------------------------------------
+
+def test_entropy_terms_bits_against_counts():
+    # Oracle: scipy's entropy of the counts of each distinct row, counted here with a dict.
+    rng = np.random.default_rng(4)
+    cells = rng.integers(-3, 4, size=(500, 3)) * np.array([1, 1, 2])
+    counts: dict = {}
+    for row in map(tuple, cells):
+        counts[row] = counts.get(row, 0) + 1
+    terms, mm, occupied = entropy_terms_bits(cells)
+    n, k = cells.shape[0], len(counts)
+    assert occupied == k and terms.shape == (n,)
+    assert terms.mean() == pytest.approx(scipy_entropy(list(counts.values()), base=2), rel=1e-12)
+    assert mm == pytest.approx((k - 1) / (2 * n * math.log(2)), rel=1e-15)
+    assert terms[0] == pytest.approx(-math.log2(counts[tuple(cells[0])] / n), rel=1e-15)
+    # Indices far apart (the mixed-radix key would exceed 2^62): the same terms as a compact relabelling.
+    spread = cells * np.array([2 ** 40, 2 ** 40, 1], dtype=np.int64)
+    np.testing.assert_array_equal(entropy_terms_bits(spread)[0], terms)
+
+
+@pytest.mark.parametrize("base", [None, 2])
+def test_quantised_gaussian_entropy_against_cell_sums(base):
+    # Oracle: -sum_k p_k log p_k over cells [(k - 1/2) step, (k + 1/2) step), p_k from scipy.stats.norm.
+    from scipy.stats import norm
+    means = np.array([0.0, 0.3, -1.7, 12.5])
+    for sd, step in [(1.0, 0.5), (0.2, 1.0), (3.0, 2.0)]:
+        got = quantised_gaussian_entropy(means, sd, step, base=base)
+        for mu, h in zip(means, got):
+            k = np.arange(-400, 401) + round(mu / step)
+            p = norm.cdf((k + 0.5) * step, mu, sd) - norm.cdf((k - 0.5) * step, mu, sd)
+            assert h == pytest.approx(scipy_entropy(p[p > 0], base=base), rel=1e-9, abs=1e-12)
+    np.testing.assert_array_equal(quantised_gaussian_entropy(means, 0.0, 1.0, base=base), np.zeros(4))

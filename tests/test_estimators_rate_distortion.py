@@ -9,7 +9,10 @@ from scipy.stats import norm, ortho_group
 from ssmverify.estimators import (
     blahut_arimoto,
     blahut_arimoto_curve,
+    csiszar_lower_line,
+    discretise_gaussian,
     distortion_rate_gaussian,
+    gaussian_rate_distortion_band,
     rate_distortion_gaussian,
 )
 
@@ -185,3 +188,84 @@ def test_ba_against_gaussian_water_filling():
         # within its certified gap of that minimum.
         excess = gauss + beta * res.distortion - (0.5 * math.log(2 * beta * var) + 0.5)
         assert -disc <= excess <= res.gap + disc
+
+
+# --- the certified Blahut-Arimoto band of a Gaussian source ------------------------------------------
+
+def test_discretise_gaussian_centroids_by_quadrature():
+    # Oracle: each cell's mass and centroid by numerical integration of the normal density.
+    from scipy import integrate
+    lam = 0.7
+    dz = discretise_gaussian(lam, per_sd=4, half_width=3.0)
+    sd = math.sqrt(lam)
+    edges = np.concatenate(([-np.inf], 0.5 * (dz.grid[:-1] + dz.grid[1:]), [np.inf]))
+    assert dz.step == pytest.approx(sd / 4, rel=1e-15) and dz.points.size == dz.grid.size == 25
+    for a, b, c, p in zip(edges[:-1], edges[1:], dz.points, dz.pmf):
+        mass = integrate.quad(lambda u: norm.pdf(u, 0, sd), a, b)[0]
+        first = integrate.quad(lambda u: u * norm.pdf(u, 0, sd), a, b)[0]
+        assert p == pytest.approx(mass, rel=1e-9)
+        assert c == pytest.approx(first / mass, rel=1e-8, abs=1e-12)
+    with pytest.raises(ValueError, match="variance"):
+        discretise_gaussian(0.0, 8, 6.0)
+
+
+@pytest.mark.parametrize("base", [None, 2])
+def test_band_brackets_the_scalar_gaussian_closed_form(base):
+    # Oracle: R(D) = 1/2 log(s2 / D) for D < s2, written here; D(theta) = theta.
+    s2 = 2.5
+    div = 1.0 if base is None else LN2
+    thetas = [0.04 * s2, 0.1 * s2, 0.4 * s2, 0.7 * s2]
+    band = gaussian_rate_distortion_band([s2], thetas, base=base)
+    assert band.base == base and len(band.points) == 4
+    for theta, p in zip(thetas, band.points):
+        assert p.theta == theta and p.beta == pytest.approx(1.0 / (2.0 * theta), rel=1e-15)
+        assert p.upper_distortion == pytest.approx(p.distortion + p.eps, rel=1e-15)
+        assert p.upper_rate == pytest.approx(0.5 * math.log(s2 / p.upper_distortion) / div, rel=1e-12)
+        assert p.lower_distortion == pytest.approx(theta, rel=1e-15)
+        assert p.lower_rate == pytest.approx(0.5 * math.log(s2 / theta) / div, rel=1e-12)
+        # The band holds and is tight: within 3 % (plus a rounding floor) on both sides.
+        assert p.upper_rate <= p.rate_upper <= 1.03 * p.upper_rate + 1e-3
+        assert 0.97 * p.lower_rate - 1e-3 <= p.lower_bound <= p.lower_rate
+        assert p.rate_lower_grid <= p.rate_upper + 1e-12
+    # The units are a pure rescaling: nats and bits agree.
+    other = gaussian_rate_distortion_band([s2], thetas, base=2 if base is None else None)
+    for p, q in zip(band.points, other.points):
+        assert p.rate_upper * div == pytest.approx(q.rate_upper * (LN2 if base is None else 1.0), rel=1e-12)
+        assert p.distortion == pytest.approx(q.distortion, rel=1e-12)
+
+
+def test_band_of_a_vector_source_adds_its_components():
+    # Independent components: BA at a common slope factorises, so rates, distortions and errors add;
+    # the closed form at D(theta) is sum_i max(0, 1/2 log(lambda_i / theta)) (oracle written here).
+    lams = [3.0, 0.8]
+    theta = 0.5
+    both = gaussian_rate_distortion_band(lams, [theta])
+    parts = [gaussian_rate_distortion_band([lam], [theta]) for lam in lams]
+    p = both.points[0]
+    assert p.distortion == pytest.approx(sum(q.points[0].distortion for q in parts), rel=1e-12)
+    assert p.rate_upper == pytest.approx(sum(q.points[0].rate_upper for q in parts), rel=1e-12)
+    assert p.eps == pytest.approx(sum(q.points[0].eps for q in parts), rel=1e-12)
+    assert p.lower_distortion == pytest.approx(2 * theta, rel=1e-15)
+    assert p.lower_rate == pytest.approx(0.5 * math.log(3.0 / theta) + 0.5 * math.log(0.8 / theta), rel=1e-12)
+    assert p.upper_rate <= p.rate_upper and p.lower_bound <= p.lower_rate
+
+
+def test_csiszar_line_supremum_and_weak_duality():
+    # (1) The certified C* bounds sup_y c(y), brute-forced here on a grid 100x finer than the function's own,
+    #     over a range beyond the letters.  (2) The line is a lower bound on the discrete source's R(D) with
+    #     unrestricted reproduction, hence below what BA achieves with a much finer reproduction alphabet.
+    dz = discretise_gaussian(1.0, per_sd=4, half_width=4.0)
+    beta = 2.0
+    q = np.random.default_rng(0).dirichlet(np.ones(dz.grid.size))
+    intercept, log_c = csiszar_lower_line(dz, q, beta)
+    x, p = dz.points, dz.pmf
+    logz = np.log(np.exp(-beta * (x[:, None] - dz.grid[None, :]) ** 2) @ q)
+    w = p / np.exp(logz)
+    ys = np.linspace(x.min() - 1.0, x.max() + 1.0, 200_001)       # spacing ~1e-4 = step / 2500
+    c = np.exp(-beta * (x[None, :] - ys[:, None]) ** 2) @ w
+    assert log_c >= math.log(c.max()) - 1e-12
+    assert log_c <= math.log(c.max()) + 1e-3                      # certified, and not loose
+    assert intercept == pytest.approx(-float(np.dot(p, logz)), rel=1e-12)
+    fine = np.linspace(x.min() - 0.5, x.max() + 0.5, 801)
+    ba = blahut_arimoto(p, (x[:, None] - fine[None, :]) ** 2, beta, tol=1e-6)
+    assert intercept - log_c - beta * ba.distortion <= ba.rate_upper + 1e-9

@@ -267,9 +267,9 @@ def test_not_applicable_cases():
 
 
 def test_same_seed_same_bytes(scalar_regime):
-    fano_check._CACHE.clear()
+    fano_check._terms_cached.cache_clear()
     first = dumps(CHECKS["fano-corrected"].run(scalar_regime, SETTINGS).to_json())
-    fano_check._CACHE.clear()
+    fano_check._terms_cached.cache_clear()
     second = dumps(CHECKS["fano-corrected"].run(scalar_regime, SETTINGS).to_json())
     assert first == second
     other = dumps(CHECKS["fano-corrected"].run(scalar_regime, Settings(seed=1, quick=True, family_size=10)).to_json())
@@ -281,3 +281,15 @@ def test_planned_comparisons_bound_the_deciding_ones(scalar_regime, scalar_resul
         deciding = sum(c["decides"] for c in res.details["comparisons"])
         assert deciding == CHECKS[cid].planned_comparisons(scalar_regime, SETTINGS) == T1
     assert CHECKS["fano"].planned_comparisons(gated_regime, SETTINGS) == T2
+
+
+def test_laws_and_draws_are_lru_caches(scalar_regime):
+    """Conditional laws and per-sample terms are memoised with functools.lru_cache, 8 entries each."""
+    assert fano_check._laws_cached.cache_info().maxsize == 8
+    assert fano_check._terms_cached.cache_info().maxsize == 8
+    assert fano_check._laws(scalar_regime) is fano_check._laws(scalar_regime)
+    before = fano_check._terms_cached.cache_info()
+    first = fano_check._draw_terms(scalar_regime, SETTINGS, 0, 8)
+    assert fano_check._draw_terms(scalar_regime, SETTINGS, 0, 8) is first
+    after = fano_check._terms_cached.cache_info()
+    assert after.hits >= before.hits + 1 and after.misses <= before.misses + 1

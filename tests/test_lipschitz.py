@@ -243,3 +243,18 @@ def test_constants_closed_form_regime_unchanged():
     regime = example_regime(U=((3.0, 0.0), (0.0, 1.0)), b=(0.0, 0.0))
     assert K.lipschitz_vector(regime) == 0.75
     assert "closed form: z = 0 reachable" in K.theorem2_hypotheses(regime)[0].detail
+
+
+def test_lipschitz_cache_is_per_gate_and_bounded():
+    """L_G is memoised with functools.lru_cache on what it depends on (gate and input law), 4096 gates."""
+    import dataclasses
+    regime = example_regime(U=((1.0, 0.5), (0.0, 1.0)), b=(1.0, -2.0))
+    first = K.lipschitz(regime)
+    info = K._lipschitz_cached.cache_info()
+    assert info.maxsize == 4096
+    other_A = dataclasses.replace(regime, A=0.5 * regime.A)     # the gate is unchanged: a hit, same object
+    assert K.lipschitz(other_A) is first
+    assert K._lipschitz_cached.cache_info().hits == info.hits + 1
+    other_U = dataclasses.replace(regime, U=2.0 * regime.U)     # another gate: computed anew
+    assert K.lipschitz(other_U).value == pytest.approx(2.0 * first.value, rel=1e-6)
+    assert K._lipschitz_cached.cache_info().misses == info.misses + 1

@@ -18,11 +18,13 @@ from scipy import integrate, linalg, stats
 
 from ssmverify.checks._base import Settings
 from ssmverify.checks._registry import CHECKS
-from ssmverify.checks.rate_distortion import blahut_arimoto_band, draw_source, entropy_terms, quantiser_terms
+from ssmverify.checks._gaussian_source import blahut_arimoto_band, draw_source, quantiser_terms
 from ssmverify.checks.suite import resolve_regimes
+from ssmverify.estimators import discretise_gaussian as discretise
+from ssmverify.estimators import entropy_terms_bits as entropy_terms
 from ssmverify.theorems import CLAIMS, parse_regime
-from ssmverify.theorems.rate_distortion import (discretise, evaluate_linear, gaussian_source, linear_compressors,
-                                      optimal_channel)
+from ssmverify.theorems._gaussian_source import (evaluate_linear, gaussian_source, linear_compressors,
+                                                 optimal_channel)
 
 SETTINGS = Settings(seed=0, alpha=0.01, quick=True, family_size=50)
 
@@ -263,3 +265,17 @@ def test_planned_comparisons_bound_the_deciding_ones_and_runs_repeat():
             deciding = sum(c["decides"] and c["method"] == "monte-carlo" for c in res.details["comparisons"])
             assert deciding <= CHECKS[claim].planned_comparisons(regime, SETTINGS), (regime.name, claim)
             assert dumps(res.to_json()) == dumps(CHECKS[claim].run(regime, SETTINGS).to_json())
+
+
+def test_source_and_band_caches_are_lru_caches_per_regime():
+    """The source and the BA band are memoised with functools.lru_cache (16 regimes each), keyed by fingerprint."""
+    from ssmverify.checks import _gaussian_source as shared
+    from ssmverify.theorems import _gaussian_source as source
+    regime = make_regime("memo", [[0.5]], [[1.0]], 0.2)
+    same = make_regime("memo", [[0.5]], [[1.0]], 0.2)             # another object, the same fingerprint
+    assert source.source_of(regime) is source.source_of(same)
+    assert source._source_cached.cache_info().maxsize == 16
+    assert shared.blahut_arimoto_band(regime) is shared.blahut_arimoto_band(same)
+    assert shared._band_cached.cache_info().maxsize == 16
+    other = make_regime("memo", [[0.6]], [[1.0]], 0.2)
+    assert source.source_of(other) is not source.source_of(regime)

@@ -16,7 +16,7 @@ import pytest
 
 from ssmverify.checks import Settings
 from ssmverify.checks.suite import family_size, plan_rows, resolve_regimes, run_rows
-from ssmverify.checks.rate_distortion import Theorem1Check
+from ssmverify.checks.theorem1 import Theorem1Check
 from ssmverify.theorems import CLAIMS
 
 LENGTHS = {("lemma1", "separations"), ("theorem2", "radii"), ("theorem2", "initial_radius")}

@@ -15,8 +15,10 @@ from .fano import FANO, FANO_CORRECTED
 from .lemma1 import LEMMA1, LEMMA1_CORRECTED
 from .lemma1_independent import LEMMA1_INDEPENDENT
 from .model import Model, simulate
-from .rate_distortion import RD_CONVERSE, RD_CURVE, THEOREM1
+from .rd_converse import RD_CONVERSE
+from .rd_curve import RD_CURVE
 from .regime import Regime, RegimeError, declare_settings, load_regime, parse_regime
+from .theorem1 import THEOREM1
 from .theorem2 import THEOREM2
 from .theorem2_geometric import THEOREM2_GEOMETRIC
 

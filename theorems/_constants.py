@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import functools
 
 import numpy as np
 
 from ._claim import Hypothesis
 from ._lipschitz import GateLipschitz, gate_lipschitz_regime
-
-_LIPSCHITZ_CACHE: OrderedDict[bytes, GateLipschitz] = OrderedDict()
-_LIPSCHITZ_CACHE_SIZE = 4096
+from ._memo import Keyed
 
 
 def rho(regime) -> float:
@@ -38,16 +36,12 @@ def _gate_key(regime) -> bytes:
 
 def lipschitz(regime) -> GateLipschitz:
     """L_G exactly, with how it was obtained (see :mod:`theorems._lipschitz`); memoised per gate."""
-    key = _gate_key(regime)
-    hit = _LIPSCHITZ_CACHE.get(key)
-    if hit is not None:
-        _LIPSCHITZ_CACHE.move_to_end(key)
-        return hit
-    result = gate_lipschitz_regime(regime)
-    _LIPSCHITZ_CACHE[key] = result
-    if len(_LIPSCHITZ_CACHE) > _LIPSCHITZ_CACHE_SIZE:
-        _LIPSCHITZ_CACHE.popitem(last=False)
-    return result
+    return _lipschitz_cached(Keyed(_gate_key(regime), regime))
+
+
+@functools.lru_cache(maxsize=4096)
+def _lipschitz_cached(request: Keyed) -> GateLipschitz:
+    return gate_lipschitz_regime(request.value)
 
 
 def lipschitz_vector(regime) -> float:

@@ -6,7 +6,7 @@ independent noise), so
 §5.3 relies on both: the bottleneck minimises I(z; h_t) subject to I(z; x_{1:T}) ≥ τ,
 which is feasible only for τ ≤ I(h_t; x), and I(z; h_t) ≥ τ there.  True
 statements: the check must PASS wherever it runs; a FAIL points to a bug in the
-closed forms of Theorem 1's machinery (``theorems.rate_distortion``), which it reuses.
+closed forms of Theorem 1's machinery (``theorems._gaussian_source``), which it reuses.
 
 Where.  Linear-Gaussian regimes (constant gate, Gaussian inputs), as Theorem 1:
 h_t ~ N(μ_t, Σ_s + Σ_n) with Σ_s the input-driven part, and for a linear compressor
@@ -16,7 +16,7 @@ h_t ~ N(μ_t, Σ_s + Σ_n) with Σ_s the input-driven part, and for a linear com
 from __future__ import annotations
 
 from ._claim import Claim
-from .rate_distortion import RATE_DISTORTION_SETTINGS, source_hypotheses, source_reason
+from ._gaussian_source import RATE_DISTORTION_SETTINGS, source_hypotheses, source_reason
 
 __all__ = ["DATA_PROCESSING"]
 

@@ -39,6 +39,8 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..estimators._numeric import psd_sqrt  # noqa: E402  (the toolkit's one PSD square root; tests import it from here)
+
 __all__ = ["Model", "gate", "step", "safe_norm", "path_key", "draw_step", "simulate", "simulate_traced", "simulate_grid",
            "stack_models", "run_with_noise"]
 
@@ -126,25 +128,6 @@ class Model:
 
     def replace(self, **changes) -> "Model":
         return dataclasses.replace(self, **changes)
-
-
-def psd_sqrt(Q: np.ndarray) -> np.ndarray:
-    """A symmetric square root of a positive semidefinite matrix (Q = L Lᵀ).
-
-    Valid for any finite Q: entries near float64's largest value (a noise variance
-    of 1e308, whose eigenvalues may exceed it) or its smallest are handled by
-    taking the root of Q/4^e and scaling it by 2^e (exact, since √ is homogeneous),
-    and the symmetrisation halves before it adds.  For entries within
-    [2^-800, 2^800] nothing is rescaled and the result is bit-identical to the
-    plain formula with (Q + Qᵀ)/2.
-    """
-    Q = np.asarray(Q, dtype=np.float64)
-    top = float(np.max(np.abs(Q), initial=0.0))
-    e = int(np.frexp(np.sqrt(top))[1]) if top > 2.0 ** 800 or 0.0 < top < 2.0 ** -800 else 0
-    Qs = np.ldexp(Q, -2 * e) if e else Q
-    vals, vecs = np.linalg.eigh(0.5 * Qs + 0.5 * Qs.T)
-    L = (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
-    return np.ldexp(L, e) if e else L
 
 
 def safe_norm(x: jax.Array, axis=-1) -> jax.Array:

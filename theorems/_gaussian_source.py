@@ -1,4 +1,4 @@
-"""Rate-distortion (§4.1, §4.2) and Theorem 1 (§6.1): what the source h_t allows.
+"""The Gaussian source h_t shared by the rate-distortion claims (§4.1, §4.2), Theorem 1 (§6.1) and data processing (§5.3).
 
 Source.  With a constant gate and Gaussian inputs the chain is linear,
 h_t = M h_{t−1} + diag(g) B x_t + w_t (``theorem2.linear_transition``), so h_t is
@@ -23,45 +23,35 @@ Compressors, ĥ = C h + c₀ + z with z ~ N(0, Z) independent (closed forms, bit
   R(D), and the paper's "distortion between h_t and ĥ_t"); the distortion of the
   best (MMSE, here affine) decoder E[h | ĥ] is reported beside it.
 
-Claims.
-
-* ``rd-converse`` (control): every compressor lies on or above the curve,
-  I(h; ĥ) ≥ R(E‖h − ĥ‖²).  True for any reproduction: a consequence of the
-  definition of R(D) (§4.1).
-* ``theorem1`` (paper, §6.1): if I(ĥ_t; x_{1:t}) ≥ I_min then D ≤ D_max(I_min),
-  with D_max the distortion-rate function of h_t.  D(·) decreases, so the claim
-  is strongest at the largest admissible I_min = I(ĥ; x_{1:t}), where it is
-  tested.  Rate-distortion theory bounds D from *below*, D ≥ D(I(h; ĥ)), and
-  I(ĥ; x) ≤ I(h; ĥ); nothing bounds it from above: a gate that drops
-  coordinates holding only process noise keeps I(ĥ; x) = I(h; x) while its
-  distortion is the variance it dropped.
-* ``rd-curve`` (control): the analytic curve against Blahut–Arimoto (BA) on a
-  discretisation of the source, within a band derived from the discretisation
-  (see :func:`discretise`).
+The claims on this source, one module each: ``rd_converse`` (the converse, a control),
+``theorem1`` (the paper's Theorem 1), ``rd_curve`` (R(D) against Blahut–Arimoto, a control)
+and ``data_processing`` (§5.3, a control).  Each declares ``settings=RATE_DISTORTION_SETTINGS``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 
 import numpy as np
-from scipy import special
 
-from ._claim import Claim, Hypothesis, Setting
+from .. import estimators
+from ._claim import Hypothesis, Setting
+from ._memo import Keyed
+from .theorem2 import linear_transition
+
+__all__ = [
+    "RATE_DISTORTION_SETTINGS", "GaussianSource", "LinearCompressor", "gaussian_source", "source_of",
+    "source_reason", "source_hypotheses", "source_range_note", "linear_compressors", "evaluate_linear",
+    "optimal_channel", "STATIONARY_TOL", "UNSTABLE_NOTE", "SOURCE_LIMIT", "SOURCE_FLOOR",
+]
 
 # The optional [rate_distortion] table of a regime file, read by every claim on the Gaussian source h_t.
 RATE_DISTORTION_SETTINGS = {"rate_distortion": {
     "steps": Setting("int>0", None, "horizon t of the source h_t; default: the stationary law where it exists"),
 }}
-from .theorem2 import linear_transition
-
-__all__ = [
-    "RD_CONVERSE", "THEOREM1", "RD_CURVE", "GaussianSource", "LinearCompressor", "gaussian_source",
-    "source_reason", "linear_compressors", "evaluate_linear", "optimal_channel", "discretise",
-    "Discretisation", "STATIONARY_TOL", "UNSTABLE_NOTE", "source_range_note", "SOURCE_LIMIT", "SOURCE_FLOOR",
-]
 
 STATIONARY_TOL = 1e-8        # default horizon: smallest t with ‖Mᵗ‖₂ ≤ this
 # Range of the source in which every closed form stays finite: E‖h_t‖² ≤ SOURCE_LIMIT (state units²)
@@ -94,7 +84,6 @@ class GaussianSource:
 
     def info_state_inputs(self) -> float:
         """I(h_t; x_{1:t}) in bits."""
-        from .. import estimators
         joint = np.block([[self.signal_cov, self.signal_cov], [self.signal_cov, self.cov]])
         return estimators.gaussian_mutual_information(joint, list(range(self.d)),
                                                       list(range(self.d, 2 * self.d)), base=2)
@@ -192,6 +181,16 @@ def gaussian_source(regime) -> GaussianSource:
     return GaussianSource(t, mean, cov, sig, noi, horizon)
 
 
+def source_of(regime) -> GaussianSource:
+    """:func:`gaussian_source`, memoised per regime (16 regimes): every check on the source shares it."""
+    return _source_cached(Keyed(regime.fingerprint(), regime))
+
+
+@functools.lru_cache(maxsize=16)
+def _source_cached(request: Keyed) -> GaussianSource:
+    return gaussian_source(request.value)
+
+
 def source_range_note(source: GaussianSource) -> str | None:
     """None when the closed forms of the rate-distortion checks can be evaluated in float64, else why not.
 
@@ -229,15 +228,6 @@ def source_hypotheses(regime) -> tuple[Hypothesis, ...]:
     detail = ("constant gate and Gaussian inputs: h_t = M h_{t−1} + η_t is linear-Gaussian" if gauss else
               f"gate {regime.gate_kind}, inputs {regime.input_law}: h_t is not Gaussian")
     return (Hypothesis("h_t Gaussian (for the closed-form R(D))", gauss, detail),)
-
-
-def theorem1_hypotheses(regime) -> tuple[Hypothesis, ...]:
-    return source_hypotheses(regime) + (
-        Hypothesis("ĥ_t = G ⊙ h_t for a gate G ∈ [0,1]^d", True,
-                   "the deciding compressors are gates: coordinate subsets (g ∈ {0,1}^d), scalings, the regime's gate"),
-        Hypothesis("I(ĥ_t; x_{1:t}) ≥ I_min", True,
-                   "I_min := I(ĥ_t; x_{1:t}) of each compressor, the largest admissible value (strongest claim)"),
-    )
 
 
 # --- linear compressors -----------------------------------------------------------------------
@@ -317,7 +307,6 @@ def optimal_channel(source: GaussianSource, theta: float) -> LinearCompressor:
 
 def evaluate_linear(source: GaussianSource, comp: LinearCompressor) -> dict:
     """Closed forms for one linear compressor: rates in bits, distortions in state units²."""
-    from .. import estimators
     d = source.d
     C, Z, S = comp.C, comp.Z, source.cov
     out_cov = C @ S @ C.T + Z
@@ -334,128 +323,3 @@ def evaluate_linear(source: GaussianSource, comp: LinearCompressor) -> dict:
     return {"name": comp.name, "family": comp.family, "dims": comp.dims, "gate": comp.gate,
             "rate_bits": float(rate) + 0.0, "info_inputs_bits": float(info_x) + 0.0,   # + 0.0: no "-0.0"
             "distortion": d_raw, "distortion_mmse": max(d_mmse, 0.0)}
-
-
-# --- discretisation for Blahut–Arimoto ------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class Discretisation:
-    """One component N(0, λ) cut into cells of width δ on [−Lσ, Lσ] (two unbounded end cells).
-
-    ``points``: the cell centroids E[u | cell] (the discrete source's letters);
-    ``pmf``: the cell probabilities; ``eps`` = E(u − q(u))² = λ − Σ_k p_k c_k²,
-    exact; ``grid``: the cell centres, used as the reproduction alphabet.
-    """
-
-    lam: float
-    step: float
-    points: np.ndarray
-    pmf: np.ndarray
-    eps: float
-    grid: np.ndarray
-
-
-def discretise(lam: float, per_sd: int, half_width: float) -> Discretisation:
-    """Centroid quantisation of N(0, λ) with step σ/per_sd on ±half_width·σ (exact moments).
-
-    Why centroids.  With q(u) = E[u | cell], the cross term E⟨u − q(u), q(u) − y⟩
-    vanishes for every y that depends on u only through q(u), so a channel for
-    the discrete source with distortion D' serves the continuous source with
-    distortion exactly D' + ε (Pythagoras) and the same or lower rate.
-    """
-    sigma = math.sqrt(lam)
-    k = int(math.ceil(half_width * per_sd))
-    centres = np.arange(-k, k + 1) / per_sd                       # in units of σ
-    inner = 0.5 * (centres[:-1] + centres[1:])
-    a = np.concatenate(([-np.inf], inner))
-    b = np.concatenate((inner, [np.inf]))
-    # Cell masses, from the nearer tail for accuracy.
-    left = b <= 0
-    pmf = np.where(left, special.ndtr(b) - special.ndtr(a), special.ndtr(-a) - special.ndtr(-b))
-    phi = lambda z: np.where(np.isfinite(z), np.exp(-0.5 * np.square(np.where(np.isfinite(z), z, 0.0))),  # noqa: E731
-                             0.0) / math.sqrt(2 * math.pi)
-    centroid = (phi(a) - phi(b)) / pmf                            # E[z | a < z < b], z standard normal
-    points = sigma * centroid
-    eps = float(lam - np.dot(pmf, points ** 2))
-    return Discretisation(lam, sigma / per_sd, points, pmf, max(eps, 0.0), sigma * centres)
-
-
-def discrete_lower_line(disc: Discretisation, q: np.ndarray, beta: float, refine: int = 16):
-    """Csiszár's dual bound for the discrete source with *unrestricted* reproduction.
-
-    For any output pmf q on the grid, with Z(x) = Σ_j q_j e^{−β(x−y_j)²},
-    w(x) = p(x)/Z(x) and c(y) = Σ_x w(x) e^{−β(x−y)²}: for every D,
-    R_disc(D) ≥ −Σ_x p log Z(x) − log C* − βD whenever C* ≥ sup_{y∈ℝ} c(y) (nats).
-    c decreases outside [min x, max x]; inside, c is evaluated on a grid of
-    spacing h = δ/refine, and |c''| ≤ 2β Σ_x w(x) with c' = 0 at an interior
-    maximum, so sup c ≤ max_grid c + β h² Σ_x w / 4.
-    Returns (intercept, logC*) with the line D ↦ intercept − βD (nats).
-    """
-    x, p = disc.points, disc.pmf
-    dmat = (x[:, None] - disc.grid[None, :]) ** 2
-    with np.errstate(divide="ignore"):
-        logq = np.log(q)
-    logz = special.logsumexp(-beta * dmat + logq[None, :], axis=1)
-    logw = np.log(p) - logz
-    n_fine = int(math.ceil((x.max() - x.min()) / (disc.step / refine))) + 1
-    fine = np.linspace(x.min(), x.max(), n_fine)        # both ends included, spacing ≤ δ/refine
-    h = (x.max() - x.min()) / max(n_fine - 1, 1)
-    logc = special.logsumexp(-beta * (x[None, :] - fine[:, None]) ** 2 + logw[None, :], axis=1)
-    total_w = float(np.exp(special.logsumexp(logw)))
-    c_star = float(np.exp(logc.max())) + beta * h * h * total_w / 4.0
-    intercept = -float(np.dot(p, logz))
-    return intercept, math.log(c_star)
-
-
-def _applicable(regime):
-    return source_reason(regime)
-
-
-RD_CONVERSE = Claim(
-    id="rd-converse",
-    title="Rate-distortion converse: compressors lie on or above R(D)",
-    section="§4.1",
-    statement="I(h_t; ĥ_t) ≥ R(E‖h_t − ĥ_t‖²) for every compressor ĥ_t",
-    latex=r"I(h_t;\hat h_t) \ge R\big(\mathbb{E}\|h_t-\hat h_t\|^2\big)",
-    summary=(
-        "No representation of the state reaches a distortion D with fewer bits of information about the state "
-        "than R(D) (reverse water-filling). A consequence of the definition of R(D): it must PASS."
-    ),
-    kind="control",
-    hypotheses=source_hypotheses,
-    applicable=_applicable,
-    settings=RATE_DISTORTION_SETTINGS,
-)
-
-THEOREM1 = Claim(
-    id="theorem1",
-    title="Theorem 1: memory compression bound",
-    section="§6.1",
-    statement="I(ĥ_t; x_{1:t}) ≥ I_min  ⇒  E‖h_t − ĥ_t‖² ≤ D(I_min),  tested at I_min = I(ĥ_t; x_{1:t})",
-    latex=(r"I(\hat h_t;x_{1:t})\ge I_{\min} \;\Rightarrow\; \mathbb{E}\|h_t-\hat h_t\|^2 \le D(I_{\min}),"
-           r"\quad I_{\min}=I(\hat h_t;x_{1:t})"),
-    summary=(
-        "A gate that keeps at least I_min bits about the inputs has distortion at most the distortion-rate "
-        "function of h_t at I_min. Rate-distortion theory bounds distortion from below, not above."
-    ),
-    kind="paper",
-    hypotheses=theorem1_hypotheses,
-    applicable=_applicable,
-    settings=RATE_DISTORTION_SETTINGS,
-)
-
-RD_CURVE = Claim(
-    id="rd-curve",
-    title="Gaussian R(D) agrees with Blahut–Arimoto on a discretisation",
-    section="§4.1",
-    statement="R_BA,upper ≥ R(D_BA + ε)  and  R(D) ≥ L_BA(D + ε_θ),  ε = discretisation error (state units²)",
-    latex=r"R(D'+\varepsilon)\le R^{\mathrm{BA}}_{\mathrm{up}}(D'),\quad R(D)\ge L^{\mathrm{BA}}(D+\varepsilon_\theta)",
-    summary=(
-        "The reverse water-filling curve of h_t lies inside the band that Blahut–Arimoto on a centroid "
-        "discretisation certifies, the band's width derived from the discretisation error. A control: it must PASS."
-    ),
-    kind="control",
-    hypotheses=source_hypotheses,
-    applicable=_applicable,
-    settings=RATE_DISTORTION_SETTINGS,
-)
