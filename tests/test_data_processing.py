@@ -14,16 +14,14 @@ import pytest
 from ssmverify.checks import data_processing as dp
 from ssmverify.checks import FAIL, NOT_APPLICABLE, PASS, Settings
 from ssmverify.checks.suite import resolve_regimes
-from ssmverify.theorems import CLAIMS, parse_regime
+from ssmverify.theorems import CLAIMS
+from conftest import build_regime
 
 SETTINGS = Settings(quick=True, family_size=1)
 
 
 def regime_of(a0, a1, b0, q0, q1, name="dpi"):
-    data = {"name": name, "inputs": {"law": "gaussian", "scale": 1.0},
-            "model": {"form": "gated", "A": [[a0, 0.0], [0.0, a1]], "B": [[b0], [0.0]],
-                      "noise_cov": [[q0, 0.0], [0.0, q1]], "gate": {"kind": "constant", "value": 1.0}}}
-    return parse_regime(data, f"test:{name}", set(CLAIMS))
+    return build_regime(name, A=[[a0, 0.0], [0.0, a1]], B=[[b0], [0.0]], Q=[[q0, 0.0], [0.0, q1]])
 
 
 def test_registered_control():

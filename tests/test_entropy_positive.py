@@ -19,18 +19,16 @@ from scipy import linalg
 from ssmverify.checks import FAIL, NOT_APPLICABLE, PASS, Settings
 from ssmverify.checks.entropy_positive import EntropyPositiveCheck
 from ssmverify.checks.suite import resolve_regimes
-from ssmverify.theorems import CLAIMS, parse_regime
+from ssmverify.theorems import CLAIMS
 from ssmverify.theorems.entropy_positive import STEPS
+from conftest import build_regime
 
 SETTINGS = Settings(quick=True, family_size=5)
 THRESHOLD = 1.0 / (2.0 * math.pi * math.e)
 
 
 def regime_of(A, B, Q, gate, form="gated", law="gaussian", name="ep"):
-    data = {"name": name, "inputs": {"law": law, "scale": 1.0},
-            "model": {"form": form, "A": np.asarray(A, float).tolist(), "B": np.asarray(B, float).tolist(),
-                      "noise_cov": Q if np.isscalar(Q) else np.asarray(Q, float).tolist(), "gate": gate}}
-    return parse_regime(data, f"test:{name}", set(CLAIMS))
+    return build_regime(name, A=A, B=B, Q=Q, gate=gate, form=form, law=law)
 
 
 def test_registered_and_not_applicable_when_the_gate_reads_h():

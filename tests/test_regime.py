@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 
 import numpy as np
 import pytest
@@ -29,14 +28,9 @@ scale = 1.0
 """
 
 
-def write(tmp_path, text, name="regime.toml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
 
-
-def test_the_issue_example_parses(tmp_path):
-    r = load_regime(write(tmp_path, GOOD), set(CLAIMS))
+def test_the_issue_example_parses(write_regime, tmp_path):
+    r = load_regime(write_regime(GOOD), set(CLAIMS))
     assert r.name == "leaky-constant-gate" and r.claims == ("lemma1", "theorem2")
     assert r.d == 2 and r.m == 1 and r.form == "leaky"
     np.testing.assert_array_equal(r.noise_cov, 0.01 * np.eye(2))
@@ -44,10 +38,10 @@ def test_the_issue_example_parses(tmp_path):
     assert r.setting("lemma1", "steps") == 20  # defaults for the optional tables
 
 
-def test_optional_tables_and_sigmoid_defaults(tmp_path):
+def test_optional_tables_and_sigmoid_defaults(write_regime, tmp_path):
     text = GOOD.replace('kind = "constant"\nvalue = 0.3', 'kind = "sigmoid"\nW = [[1.0], [2.0]]')
     text += "\n[lemma1]\nsteps = 5\nseparations = [0.1, 2]\n[fano]\nsteps = 8\n"
-    r = load_regime(write(tmp_path, text), set(CLAIMS))
+    r = load_regime(write_regime(text), set(CLAIMS))
     np.testing.assert_array_equal(r.U, np.zeros((2, 2)))
     np.testing.assert_array_equal(r.b, np.zeros(2))
     assert not r.gate_depends_on_state
@@ -92,17 +86,17 @@ BAD = [
 
 
 @pytest.mark.parametrize("old,new,key,problem", BAD)
-def test_bad_file_is_refused_naming_file_and_key(tmp_path, old, new, key, problem):
+def test_bad_file_is_refused_naming_file_and_key(write_regime, tmp_path, old, new, key, problem):
     assert old in GOOD
-    path = write(tmp_path, GOOD.replace(old, new, 1))
+    path = write_regime(GOOD.replace(old, new, 1))
     with pytest.raises(RegimeError) as info:
         load_regime(path, set(CLAIMS))
     message = str(info.value)
     assert str(path) in message and f"'{key}'" in message and problem in message, message
 
 
-def test_invalid_toml_and_missing_file(tmp_path):
-    path = write(tmp_path, "name = \n")
+def test_invalid_toml_and_missing_file(write_regime, tmp_path):
+    path = write_regime("name = \n")
     with pytest.raises(RegimeError, match="not valid TOML"):
         load_regime(path)
     with pytest.raises(RegimeError, match="file not found"):
@@ -110,8 +104,8 @@ def test_invalid_toml_and_missing_file(tmp_path):
 
 
 @pytest.mark.parametrize("old,new,key,problem", BAD[:4] + BAD[7:8] + BAD[11:12])
-def test_cli_bad_file_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, old, new, key, problem):
-    path = write(tmp_path, GOOD.replace(old, new, 1))
+def test_cli_bad_file_exits_2_with_one_line_and_writes_nothing(write_regime, tmp_path, capsys, old, new, key, problem):
+    path = write_regime(GOOD.replace(old, new, 1))
     out = tmp_path / "out"
     status = main(["run", str(path), "--quick", "--out", str(out)])
     captured = capsys.readouterr()

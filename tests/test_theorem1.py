@@ -16,17 +16,13 @@ import pytest
 from ssmverify.checks._base import Settings
 from ssmverify.checks._registry import CHECKS
 from ssmverify.checks.suite import resolve_regimes
-from ssmverify.theorems import CLAIMS, parse_regime
+from conftest import build_regime
 
 SETTINGS = Settings(seed=0, alpha=0.01, quick=True, family_size=30)
 
 
 def make_regime(name, A, B, Q, gate=1.0):
-    data = {"name": name, "inputs": {"law": "gaussian", "scale": 1.0},
-            "model": {"form": "gated", "A": np.asarray(A, float).tolist(), "B": np.asarray(B, float).tolist(),
-                      "noise_cov": np.asarray(Q, float).tolist(),
-                      "gate": {"kind": "constant", "value": gate if np.isscalar(gate) else list(gate)}}}
-    return parse_regime(data, f"test:{name}", set(CLAIMS))
+    return build_regime(name, A=A, B=B, Q=Q, gate=gate)
 
 
 def distortion_rate_oracle(lams, R_bits):
