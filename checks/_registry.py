@@ -20,9 +20,11 @@ from ..theorems import CLAIMS as PAPER_CLAIMS
 from ..theorems import Claim
 from ..theorems.regime import declare_settings
 from ._base import Check
+from .complexity import ComplexityCheck
 from .data_processing import DataProcessingCheck
 from .entropy_positive import EntropyPositiveCheck
 from .fano import FanoCheck, FanoCorrectedCheck
+from .gate_retains import GateRetainsCheck
 from .lemma1 import Lemma1Check, Lemma1CorrectedCheck
 from .lemma1_independent import Lemma1IndependentCheck
 from .rd_converse import RDConverseCheck
@@ -40,6 +42,7 @@ _BUILTIN_CHECKS = (
     Lemma1Check(), Lemma1CorrectedCheck(), Theorem2Check(), FanoCheck(), FanoCorrectedCheck(),
     RDConverseCheck(), Theorem1Check(), RDCurveCheck(),
     Lemma1IndependentCheck(), Theorem2GeometricCheck(), EntropyPositiveCheck(), DataProcessingCheck(),
+    GateRetainsCheck(), ComplexityCheck(),
 )
 
 
