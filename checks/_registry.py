@@ -27,6 +27,7 @@ from .fano import FanoCheck, FanoCorrectedCheck
 from .gate_retains import GateRetainsCheck
 from .lemma1 import Lemma1Check, Lemma1CorrectedCheck
 from .lemma1_independent import Lemma1IndependentCheck
+from .rate_dimension import RateDimensionCheck
 from .rd_converse import RDConverseCheck
 from .rd_curve import RDCurveCheck
 from .theorem1 import Theorem1Check
@@ -42,7 +43,7 @@ _BUILTIN_CHECKS = (
     Lemma1Check(), Lemma1CorrectedCheck(), Theorem2Check(), FanoCheck(), FanoCorrectedCheck(),
     RDConverseCheck(), Theorem1Check(), RDCurveCheck(),
     Lemma1IndependentCheck(), Theorem2GeometricCheck(), EntropyPositiveCheck(), DataProcessingCheck(),
-    GateRetainsCheck(), ComplexityCheck(),
+    GateRetainsCheck(), ComplexityCheck(), RateDimensionCheck(),
 )
 
 

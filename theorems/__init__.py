@@ -16,6 +16,7 @@ from .fano import FANO, FANO_CORRECTED
 from .gate_retains import GATE_RETAINS
 from .lemma1 import LEMMA1, LEMMA1_CORRECTED
 from .lemma1_independent import LEMMA1_INDEPENDENT
+from .rate_dimension import RATE_DIMENSION
 from .model import Model, simulate
 from .rd_converse import RD_CONVERSE
 from .rd_curve import RD_CURVE
@@ -27,6 +28,7 @@ from .theorem2_geometric import THEOREM2_GEOMETRIC
 CLAIMS: dict[str, Claim] = {c.id: c for c in (
     LEMMA1, LEMMA1_CORRECTED, THEOREM2, FANO, FANO_CORRECTED, RD_CONVERSE, THEOREM1, RD_CURVE,
     LEMMA1_INDEPENDENT, THEOREM2_GEOMETRIC, ENTROPY_POSITIVE, DATA_PROCESSING, GATE_RETAINS, COMPLEXITY,
+    RATE_DIMENSION,
 )}
 for _claim in CLAIMS.values():
     declare_settings(_claim)
