@@ -165,7 +165,8 @@ def skew_robust_mean_bounds(y, level: float):
     sd = np.sqrt((dev * dev).sum(axis=0) / (n - 1))
     se = sd / math.sqrt(n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        skew = np.where(sd > 0.0, (dev ** 3).mean(axis=0) / np.where(sd > 0.0, sd, 1.0) ** 3, 0.0)
+        # Standardised first, so huge deviations (a chain that doubles for 200 steps) do not overflow dev³.
+        skew = np.where(sd > 0.0, ((dev / np.where(sd > 0.0, sd, 1.0)) ** 3).mean(axis=0), 0.0)
     v = q / math.sqrt(n)
     lo_hall = mean - sd * _hall_theta(v, skew, n)
     hi_hall = mean - sd * _hall_theta(-v, skew, n)

@@ -93,7 +93,7 @@ REGIME_CASES = [
     ("scale = 1.0", "scale = inf", ("inputs.scale", "finite")),
     ("scale = 1.0", "scale = -inf", ("inputs.scale",)),
     ("scale = 1.0", "scale = nan", ("inputs.scale", "finite")),
-    ("scale = 1.0", "scale = 0.0", ("inputs.scale", "> 0")),
+    ("scale = 1.0", "scale = -0.5", ("inputs.scale", "> 0")),
     ("scale = 1.0", "scale = -1e-320", ("inputs.scale", "> 0")),
     ("scale = 1.0", "scale = 2024-01-01", ("inputs.scale", "must be a number")),
     ("scale = 1.0", "scale = [1.0]", ("inputs.scale", "must be a number")),
