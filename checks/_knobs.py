@@ -20,7 +20,7 @@ from .._errors import SsmverifyError
 
 NAMED = {
     "rho": "rescale A to this spectral norm ρ = ‖A‖₂",
-    "lipschitz": "rescale the sigmoid gate's U to this L_G = ‖U‖₂/4",
+    "lipschitz": "rescale the sigmoid or tanh gate's U to this L_G (‖U‖₂/4, or ‖U‖₂ for tanh, where z = 0 is reachable)",
     "gate": "set every component of the constant gate to this value",
     "input_scale": "the input scale s",
     "noise": "scalar noise variance q (Q = q·I)",
@@ -136,8 +136,9 @@ def apply_knobs(regime: Regime, values: dict[str, float], name: str | None = Non
                 raise KnobError("--vary rho: A is zero, so it cannot be rescaled to a spectral norm")
             data["model"]["A"] = (regime.A * (value / norm)).tolist()
         elif knob == "lipschitz":
-            if regime.gate_kind != "sigmoid" or not np.any(regime.U):
-                raise KnobError("--vary lipschitz: needs a sigmoid gate with a non-zero U (L_G = ‖U‖₂/4)")
+            if not regime.gate_is_parametric or not np.any(regime.U):
+                raise KnobError("--vary lipschitz: needs a sigmoid or tanh gate with a non-zero U (L_G = ‖U‖₂/4 "
+                                "for the sigmoid, ‖U‖₂ for tanh, where z = 0 is reachable)")
             data["model"]["gate"]["U"] = (regime.U * (value / K.lipschitz_vector(regime))).tolist()
         elif knob == "gate":
             if regime.gate_kind != "constant":
@@ -216,7 +217,7 @@ def differentiable_knobs(base: Regime, names: list[str]):
             ops.append(lambda m, v, rho0=rho0: m.replace(A=model0.A * (v / rho0)))
         elif name == "lipschitz":
             lip0 = K.lipschitz_vector(base)
-            if base.gate_kind != "sigmoid" or lip0 == 0.0:
+            if not base.gate_is_parametric or lip0 == 0.0:
                 return None
             ops.append(lambda m, v, lip0=lip0: m.replace(U=model0.U * (v / lip0)))
         elif name == "gate":
@@ -234,7 +235,7 @@ def differentiable_knobs(base: Regime, names: list[str]):
             field = fields.get(strings)
             if field is None or (field == "gate_value" and base.gate_kind != "constant"):
                 return None
-            if field in ("W", "U", "b") and base.gate_kind != "sigmoid":
+            if field in ("W", "U", "b") and not base.gate_is_parametric:
                 return None
             shape = getattr(model0, field).shape
             if field == "gate_value" and not index:

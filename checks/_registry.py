@@ -24,6 +24,7 @@ from .complexity import ComplexityCheck
 from .data_processing import DataProcessingCheck
 from .entropy_positive import EntropyPositiveCheck
 from .fano import FanoCheck, FanoCorrectedCheck
+from .fixed_point import FixedPointCheck
 from .gate_retains import GateRetainsCheck
 from .lemma1 import Lemma1Check, Lemma1CorrectedCheck
 from .lemma1_independent import Lemma1IndependentCheck
@@ -43,7 +44,7 @@ _BUILTIN_CHECKS = (
     Lemma1Check(), Lemma1CorrectedCheck(), Theorem2Check(), FanoCheck(), FanoCorrectedCheck(),
     RDConverseCheck(), Theorem1Check(), RDCurveCheck(),
     Lemma1IndependentCheck(), Theorem2GeometricCheck(), EntropyPositiveCheck(), DataProcessingCheck(),
-    GateRetainsCheck(), ComplexityCheck(), RateDimensionCheck(),
+    GateRetainsCheck(), ComplexityCheck(), RateDimensionCheck(), FixedPointCheck(),
 )
 
 

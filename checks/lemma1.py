@@ -46,7 +46,7 @@ def _chain_scale(model, hs_prev, hs, x, w):
 def _observe_pairs(model, t, hs_prev, hs, x, w, g):
     """Per step: ‖Δ_t‖, the corrected right-hand side and the rounding scale of each (base, separated) pair."""
     rho = jnp.sqrt(jnp.max(jnp.linalg.eigvalsh(model.A.T @ model.A)))
-    lip_c = jnp.where(model.sigmoid > 0.5, jnp.max(jnp.linalg.norm(model.U, axis=1)) / 4.0, 0.0)
+    lip_c = jnp.where(model.sigmoid > 0.5, jnp.max(jnp.linalg.norm(model.U, axis=1)) * derivative_peak(model), 0.0)
     base_prev, others_prev = hs_prev[0], hs_prev[1:]
     dist = safe_norm(hs[1:] - hs[0])
     prev = safe_norm(others_prev - base_prev)
@@ -54,6 +54,11 @@ def _observe_pairs(model, t, hs_prev, hs, x, w, g):
     rhs = c * prev + safe_norm(w[1:] - w[0])
     scale = _chain_scale(model, hs_prev, hs, x, w)
     return {"dist": dist, "rhs": rhs, "scale": scale[0] + scale[1:]}
+
+
+def derivative_peak(model):
+    """sup φ' of the model's parametric gate, as traced data: 1/4 (sigmoid, §3.0.4) or 1 (tanh, §3.0.5)."""
+    return jnp.where(model.tanh > 0.5, 1.0, 0.25)
 
 
 def _observe_distances(model, t, hs_prev, hs, x, w, g):
@@ -176,6 +181,7 @@ class _Lemma1Base(SimulatorCheck):
         if regime.gate_depends_on_state and self.claim.kind != "corrected":
             caveats.append("κ = ρ·L_G has units of 1/state: the hypothesis ρ·L_G < 1 and the bound change when "
                            "the state is measured in other units (the corrected bound is dimensionless)")
+        caveats += range_caveats(regime)
         lyap = lyapunov_json(regime, settings, steps)
         return {
             "rests_on": self.rests_on, "caveats": caveats, "steps": steps, "separations": list(seps),
@@ -186,6 +192,13 @@ class _Lemma1Base(SimulatorCheck):
 
     def _extra(self, regime, comps) -> dict:
         return {}
+
+
+def range_caveats(regime) -> list[str]:
+    """The tanh gate's range, as a caveat of the row (its hypotheses say it too): [] for other gates."""
+    return [h.detail for h in K.gate_range_hypotheses(regime, needed=False, why=(
+        "Lemma 1, its corrected bound and Theorem 2 do not use G ∈ [0, 1] (the corrected bound is written with "
+        "max_i |g_i|; L_G and L_c use sup tanh' = 1)"))]
 
 
 # Near pairs and far-apart ones: the lemma quantifies over every pair of states.
@@ -205,7 +218,8 @@ class Lemma1Check(_Lemma1Base):
     needs_corrected_terms = False
 
     def margin_function(self, regime, settings, n):
-        """max over resolved synchronous (t, δ) of E‖Δ_t‖/E‖Δ_{t−1}‖ − ρ(A)·‖U‖₂/4, differentiable in the model."""
+        """max over resolved synchronous (t, δ) of E‖Δ_t‖/E‖Δ_{t−1}‖ − ρ(A)·φ'(0)‖U‖₂ (‖U‖₂/4 for the sigmoid gate,
+        ‖U‖₂ for tanh), differentiable in the model."""
         sim = self.simulation(regime, settings, probe=True)
         h0s = jnp.asarray(sim.initial(0, n))
         key = settings.key(regime.name, sim.purpose, "synchronous")
@@ -223,7 +237,7 @@ class Lemma1Check(_Lemma1Base):
             mean_prev = dist[:, :-1, :].mean(axis=0)
             ok = ok & (jax.lax.stop_gradient(mean_prev) > 0.0)
             ratio = dist[:, 1:, :].mean(axis=0) / jnp.where(ok, mean_prev, 1.0)
-            kappa = jnp.linalg.norm(model.A, 2) * jnp.linalg.norm(model.U, 2) / 4.0 * model.sigmoid
+            kappa = jnp.linalg.norm(model.A, 2) * jnp.linalg.norm(model.U, 2) * derivative_peak(model) * model.sigmoid
             return jnp.max(jnp.where(ok, ratio - kappa, -jnp.inf))
 
         return margin

@@ -35,8 +35,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import estimators
-from ..estimators._lyapunov_exponent import exact_lyapunov_exponent, top_lyapunov_exponent
+from ..estimators._lyapunov_exponent import LyapunovEstimate, linear_lyapunov_exponent, top_lyapunov_exponent
 from ..theorems import Regime
+from ..theorems import _constants as K
 from ..theorems.model import safe_norm, simulate_traced
 from ..theorems.theorem2 import (INPUT_GATED, LINEAR, STATE_DEPENDENT, THEOREM2, chain_tier,
                                exact_moments, innovation_covariance, linear_transition, spectral_radius_certificate)
@@ -262,6 +263,7 @@ class Theorem2Check(SimulatorCheck):
                        "measured in other units, while the conclusion does not")
             out.append("a finite test cannot cover every start: starts near h_0 and at radii up to 1e4 times the "
                        "regime's own scale are tried")
+        out += [h.detail for h in K.gate_range_hypotheses(regime, needed=False, why=K.LIPSCHITZ_CLAIMS_RANGE)]
         return out
 
     @staticmethod
@@ -379,8 +381,10 @@ def lyapunov_json(regime, settings, steps: int | None = None) -> dict:
     """The top Lyapunov exponent λ₁ (nats per step): exact for linear chains, else jvp along paths
     (LYAPUNOV_STEPS steps after LYAPUNOV_BURN_IN, from h_0, 95 % Student-t interval over paths)."""
     model = regime.model()
-    if linear_transition(regime) is not None:
-        est = exact_lyapunov_exponent(model)
+    M = linear_transition(regime)
+    if M is not None:   # from the regime's M: a sigmoid/tanh gate with W ≠ 0 is constant, φ(b), when s = 0
+        lam = linear_lyapunov_exponent(M)
+        est = LyapunovEstimate(lam, (lam, lam), "exact", 0, 0)
     else:
         n = LYAPUNOV_PATHS // 2 if settings.quick else LYAPUNOV_PATHS
         est = top_lyapunov_exponent(model, settings.key(regime.name, "lyapunov"), n_paths=n,

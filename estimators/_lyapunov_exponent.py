@@ -13,7 +13,7 @@ True)`` (chain 0 under synchronous coupling), so results are reproducible and do
 ``chunk``.  The starting tangent direction is a standard normal vector from the key
 ``fold_in(path_key(key, p), 0)`` (the simulator numbers its steps from 1, so it never uses it).
 
-For a constant gate (or a sigmoid gate with W = U = 0, i.e. the constant gate σ(b)) the chain is
+For a constant gate (or a sigmoid or tanh gate with W = U = 0, i.e. the constant gate σ(b) or tanh(b)) the chain is
 linear, J_t = M for every t, and λ₁ = log ρ(M) exactly (:func:`exact_lyapunov_exponent`).
 
 JAX is imported on first use, so ``import estimators`` stays NumPy/SciPy only.
@@ -75,7 +75,7 @@ def constant_gate_transition(model) -> np.ndarray:
     """M with h_t = M h_{t−1} + B x_t·g + w_t for a gate that depends on neither x nor h.
 
     Gated form: diag(g) A.  Leaky form: I − diag(g)(I − A).  The gate is the constant one, or
-    σ(b) for a sigmoid gate with W = 0 and U = 0.  Raises ValueError otherwise.
+    σ(b) (tanh(b)) for a sigmoid (tanh) gate with W = 0 and U = 0.  Raises ValueError otherwise.
     """
     A = np.asarray(model.A, dtype=np.float64)
     d = A.shape[0]
@@ -84,7 +84,7 @@ def constant_gate_transition(model) -> np.ndarray:
             raise ValueError("model: the gate depends on the input or the state, so the chain is not linear "
                              "(no exact λ₁; use top_lyapunov_exponent)")
         b = np.asarray(model.b, dtype=np.float64)
-        g = 1.0 / (1.0 + np.exp(-b))
+        g = np.tanh(b) if float(getattr(model, "tanh", 0.0)) > 0.5 else 1.0 / (1.0 + np.exp(-b))
     else:
         g = np.asarray(model.gate_value, dtype=np.float64)
     if float(model.leaky) > 0.5:

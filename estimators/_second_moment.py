@@ -5,7 +5,7 @@ h_t = M(x_t) h_{t−1} + η_t with i.i.d. x_t and
 
     gated form:  M(x) = diag(g(x)) A,        leaky form:  M(x) = I − diag(g(x))(I − A),
 
-g(x) = σ(W x + b).  The second moments follow E[h_t h_tᵀ] = E[M X Mᵀ] + (terms of the input and
+g(x) = σ(W x + b) (or tanh(W x + b), ``activation="tanh"``).  The second moments follow E[h_t h_tᵀ] = E[M X Mᵀ] + (terms of the input and
 noise), so the chain is mean-square stable iff ρ(S) < 1 for the d²×d² operator
 S = E[M(x) ⊗ M(x)] (vec(M X Mᵀ) = (M ⊗ M) vec(X), row- or column-major alike).  S maps the cone
 of positive semidefinite matrices into itself, so ρ(S) is a real eigenvalue (its Perron root)
@@ -74,18 +74,26 @@ class SecondMomentRadius:
     note: str = ""              # e.g. a Perron root that is not simple (the delta method then does not apply)
 
 
-def transition_matrices(A, W, b, x, *, form: str, gate_value=None) -> np.ndarray:
-    """M(x_k) for inputs x (N, m): (N, d, d).  ``W = None`` means the constant gate ``gate_value``."""
+def transition_matrices(A, W, b, x, *, form: str, gate_value=None, activation: str = "sigmoid") -> np.ndarray:
+    """M(x_k) for inputs x (N, m): (N, d, d).  ``W = None`` means the constant gate ``gate_value``; otherwise
+    g(x) = φ(W x + b) with φ = ``activation`` ("sigmoid" or "tanh")."""
     A = np.asarray(A, dtype=np.float64)
     d = A.shape[0]
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     if W is None:
         g = np.broadcast_to(np.asarray(gate_value, dtype=np.float64), (x.shape[0], d))
     else:
-        g = special.expit(x @ np.asarray(W, dtype=np.float64).T + np.asarray(b, dtype=np.float64)[None, :])
+        z = x @ np.asarray(W, dtype=np.float64).T + np.asarray(b, dtype=np.float64)[None, :]
+        g = np.tanh(z) if _activation(activation) == "tanh" else special.expit(z)
     if form == "gated":
         return g[:, :, None] * A[None]
     return np.eye(d)[None] - g[:, :, None] * (np.eye(d) - A)[None]
+
+
+def _activation(activation: str) -> str:
+    if activation not in ("sigmoid", "tanh"):
+        raise ValueError(f"activation must be 'sigmoid' or 'tanh', got {activation!r}")
+    return activation
 
 
 def _kron_mean(Ms: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -178,8 +186,9 @@ def _samples(m, input_law, scale, n, seed):
 def second_moment_operator(A, W, b, *, form: str, input_law: str, input_scale: float, method: str = "auto",
                            gate_value=None, n_samples: int = 100_000, seed: int = 0, rtol: float = 1e-12,
                            start_order: int = 8, max_order: int = 8192,
-                           max_nodes: int = 2 ** 21) -> SecondMomentOperator:
-    """S = E[M(x) ⊗ M(x)] for g(x) = σ(W x + b) (or the constant gate ``gate_value`` when W is None).
+                           max_nodes: int = 2 ** 21, activation: str = "sigmoid") -> SecondMomentOperator:
+    """S = E[M(x) ⊗ M(x)] for g(x) = φ(W x + b), φ = σ or tanh (``activation``), or the constant gate
+    ``gate_value`` when W is None.
 
     Quadrature doubles its order from ``start_order`` until ρ(S) changes by less than ``rtol``
     (relative), at most ``max_order`` per dimension and ``max_nodes`` nodes in all.  Monte Carlo
@@ -187,18 +196,21 @@ def second_moment_operator(A, W, b, *, form: str, input_law: str, input_scale: f
     """
     A, W, b, gv, s = _validate(A, W, b, form, input_law, input_scale, gate_value)
     chosen = _choose(method, W, input_law)
+    act = _activation(activation)
     if W is None or W.shape[1] == 0:
-        M = transition_matrices(A, W, b, np.zeros((1, 0 if W is None else W.shape[1])), form=form, gate_value=gv)
+        M = transition_matrices(A, W, b, np.zeros((1, 0 if W is None else W.shape[1])), form=form, gate_value=gv,
+                                activation=act)
         return SecondMomentOperator(_kron_mean(M), "exact", 1)
     m = W.shape[1]
     if chosen == "exact":
         signs = s * np.array(list(itertools.product((-1.0, 1.0), repeat=m)))
-        return SecondMomentOperator(_kron_mean(transition_matrices(A, W, b, signs, form=form)), "exact", len(signs))
+        return SecondMomentOperator(_kron_mean(transition_matrices(A, W, b, signs, form=form, activation=act)),
+                                    "exact", len(signs))
     if chosen == "quadrature":
         order, prev, change, converged = positive_int("start_order", start_order), None, math.inf, False
         while True:
             x, w = _gauss_hermite(m, order, s)
-            S = _kron_mean(transition_matrices(A, W, b, x, form=form), w)
+            S = _kron_mean(transition_matrices(A, W, b, x, form=form, activation=act), w)
             r = _radius(S)
             if prev is not None:
                 change = abs(r - prev)
@@ -210,33 +222,35 @@ def second_moment_operator(A, W, b, *, form: str, input_law: str, input_scale: f
             prev, order = r, 2 * order
         return SecondMomentOperator(S, "quadrature", order ** m, order, change, converged)
     n = positive_int("n_samples", n_samples, minimum=2)
-    Ms = transition_matrices(A, W, b, _samples(m, input_law, s, n, seed), form=form)
+    Ms = transition_matrices(A, W, b, _samples(m, input_law, s, n, seed), form=form, activation=act)
     return SecondMomentOperator(_kron_mean(Ms), "monte-carlo", n)
 
 
 def second_moment_radius(A, W, b, *, form: str, input_law: str, input_scale: float, method: str = "auto",
                          gate_value=None, n_samples: int = 100_000, seed: int = 0, confidence: float = 0.95,
-                         **quadrature) -> SecondMomentRadius:
+                         activation: str = "sigmoid", **quadrature) -> SecondMomentRadius:
     """ρ(E[M(x) ⊗ M(x)]): < 1 iff the input-gated chain is mean-square stable.
 
     Arguments as :func:`second_moment_operator` (``quadrature`` passes rtol, start_order,
-    max_order, max_nodes).  A constant gate gives ρ(M)² exactly.
+    max_order, max_nodes; ``activation`` is φ of g(x) = φ(W x + b)).  A constant gate gives ρ(M)² exactly.
     """
     A, W, b, gv, s = _validate(A, W, b, form, input_law, input_scale, gate_value)
     chosen = _choose(method, W, input_law)
+    act = _activation(activation)
     if W is None or W.shape[1] == 0:
-        M = transition_matrices(A, W, b, np.zeros((1, 0 if W is None else W.shape[1])), form=form, gate_value=gv)[0]
+        M = transition_matrices(A, W, b, np.zeros((1, 0 if W is None else W.shape[1])), form=form, gate_value=gv,
+                                activation=act)[0]
         r = float(np.max(np.abs(np.linalg.eigvals(M)))) ** 2
         return SecondMomentRadius(r, (r, r), "exact", 1)
     if chosen != "monte-carlo":
         op = second_moment_operator(A, W, b, form=form, input_law=input_law, input_scale=s, method=chosen,
-                                    **quadrature)
+                                    activation=act, **quadrature)
         r = _radius(op.matrix)
         err = op.numerical_error if op.method == "quadrature" else 0.0
         return SecondMomentRadius(r, (r - err, r + err), op.method, op.n, op.order, err, None, op.converged)
     n = positive_int("n_samples", n_samples, minimum=2)
     d, m = A.shape[0], W.shape[1]
-    Ms = transition_matrices(A, W, b, _samples(m, input_law, s, n, seed), form=form)
+    Ms = transition_matrices(A, W, b, _samples(m, input_law, s, n, seed), form=form, activation=act)
     S = _kron_mean(Ms)
     r, u, v, gap = _perron(S)
     Uu, Vv = u.reshape(d, d), v.reshape(d, d)
@@ -256,4 +270,4 @@ def second_moment_radius_regime(regime, **kwargs) -> SecondMomentRadius:
         return second_moment_radius(regime.A, None, None, form=regime.form, input_law=regime.input_law,
                                     input_scale=regime.input_scale, gate_value=regime.gate_value, **kwargs)
     return second_moment_radius(regime.A, regime.W, regime.b, form=regime.form, input_law=regime.input_law,
-                                input_scale=regime.input_scale, **kwargs)
+                                input_scale=regime.input_scale, activation=regime.gate_kind, **kwargs)

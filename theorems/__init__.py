@@ -13,6 +13,7 @@ from .complexity import COMPLEXITY
 from .data_processing import DATA_PROCESSING
 from .entropy_positive import ENTROPY_POSITIVE
 from .fano import FANO, FANO_CORRECTED
+from .fixed_point import FIXED_POINT
 from .gate_retains import GATE_RETAINS
 from .lemma1 import LEMMA1, LEMMA1_CORRECTED
 from .lemma1_independent import LEMMA1_INDEPENDENT
@@ -28,7 +29,7 @@ from .theorem2_geometric import THEOREM2_GEOMETRIC
 CLAIMS: dict[str, Claim] = {c.id: c for c in (
     LEMMA1, LEMMA1_CORRECTED, THEOREM2, FANO, FANO_CORRECTED, RD_CONVERSE, THEOREM1, RD_CURVE,
     LEMMA1_INDEPENDENT, THEOREM2_GEOMETRIC, ENTROPY_POSITIVE, DATA_PROCESSING, GATE_RETAINS, COMPLEXITY,
-    RATE_DIMENSION,
+    RATE_DIMENSION, FIXED_POINT,
 )}
 for _claim in CLAIMS.values():
     declare_settings(_claim)

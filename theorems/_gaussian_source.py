@@ -38,6 +38,7 @@ import math
 import numpy as np
 
 from .. import estimators
+from . import _constants as K
 from ._claim import Hypothesis, Setting
 from ._memo import Keyed
 from .theorem2 import linear_transition
@@ -92,15 +93,15 @@ class GaussianSource:
 def source_reason(regime) -> str | None:
     """None when h_t is exactly Gaussian here (and a horizon is defined), else why not."""
     if regime.gate_kind != "constant":
-        return ("the source h_t is Gaussian only for a constant gate (the chain is then linear); with a sigmoid "
-                "gate its law has no closed form")
+        return ("the source h_t is Gaussian only for a constant gate (the chain is then linear); with a "
+                f"{regime.gate_kind} gate its law has no closed form")
     if regime.input_law != "gaussian":
         return "Rademacher inputs make h_t a Gaussian mixture, not Gaussian; the closed forms need Gaussian inputs"
     if regime.setting("rate_distortion", "steps") is None:
         M = linear_transition(regime)
         if float(np.max(np.abs(np.linalg.eigvals(M)))) >= 1.0:
             return UNSTABLE_NOTE
-    if not np.any(regime.noise_cov) and not np.any(np.diag(regime.gate_value) @ regime.B):
+    if not np.any(regime.noise_cov) and (regime.input_scale == 0.0 or not np.any(np.diag(regime.gate_value) @ regime.B)):
         return "h_t is deterministic (no noise and no input reaches the state): there is nothing to compress"
     return None
 
@@ -227,7 +228,9 @@ def source_hypotheses(regime) -> tuple[Hypothesis, ...]:
     gauss = regime.gate_kind == "constant" and regime.input_law == "gaussian"
     detail = ("constant gate and Gaussian inputs: h_t = M h_{t−1} + η_t is linear-Gaussian" if gauss else
               f"gate {regime.gate_kind}, inputs {regime.input_law}: h_t is not Gaussian")
-    return (Hypothesis("h_t Gaussian (for the closed-form R(D))", gauss, detail),)
+    return (Hypothesis("h_t Gaussian (for the closed-form R(D))", gauss, detail),) + K.gate_range_hypotheses(
+        regime, needed=False, why=("the rate-distortion closed forms need a constant gate (a linear-Gaussian source), "
+                                   "not a gate range; the row is not applicable for that reason"))
 
 
 # --- linear compressors -----------------------------------------------------------------------

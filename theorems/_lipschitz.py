@@ -11,7 +11,7 @@ Lipschitz constant for each fixed x; x ranges over the support of the input law.
 
 The structure used throughout:
 
-* φ' is even and non-increasing in |z|, with its peak φ'(0) (1/4 for the sigmoid);
+* φ' is even and non-increasing in |z|, with its peak φ'(0) (1/4 for the sigmoid, 1 for tanh);
 * F(s) = ‖diag(s) U‖₂ is non-decreasing in each sᵢ ≥ 0 (‖diag(s)Uy‖² = Σ sᵢ²(Uᵢ·y)²), so
   L_G ≤ φ'(0)‖U‖₂ always, with equality when z = 0 is reachable;
 * Z is an affine subspace (Gaussian inputs: b + range([W U])) or finitely many parallel ones
@@ -32,8 +32,10 @@ Methods, in order of preference:
 * "optimised": d > 3 or the sign vectors sampled (m large): multi-start optimisation only; the
   upper end of the interval is the always-valid φ'(0)‖U‖₂.
 
-Only the sigmoid gate exists today.  Another activation whose derivative is even, peaked at 0
-and non-increasing in |z| needs only an entry in ``ACTIVATIONS`` (its peak, φ' and φ'').
+Two activations exist: the sigmoid (§3.0.4, σ' = σ(1 − σ) ≤ 1/4) and tanh (§3.0.5, tanh' = 1 − tanh² =
+sech² ≤ 1, so L_G = ‖U‖₂ where z = 0 is reachable, four times the sigmoid's).  Another activation whose
+derivative is even, peaked at 0 and non-increasing in |z| needs only an entry in ``ACTIVATIONS`` (its
+peak, φ' and φ'', and how its bound φ'(0)‖U‖₂ is written).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class GateActivation:
     peak: float                                   # φ'(0) = sup φ'
     d1: Callable[[np.ndarray], np.ndarray]        # φ'
     d2: Callable[[np.ndarray], np.ndarray]        # φ''
+    bound_label: str = "‖U‖₂/4"                   # φ'(0)‖U‖₂ as reports write it
 
 
 def _sigmoid_d1(z):
@@ -68,9 +71,21 @@ def _sigmoid_d2(z):
     return _sigmoid_d1(z) * np.sign(-z) * (1.0 - e) / (1.0 + e)   # σ'(z)·(1 − 2σ(z)), stable
 
 
-ACTIVATIONS: dict[str, GateActivation] = {"sigmoid": GateActivation("sigmoid", 0.25, _sigmoid_d1, _sigmoid_d2)}
+def _tanh_d1(z):
+    e = np.exp(-2.0 * np.abs(z))
+    return 4.0 * e / (1.0 + e) ** 2                                # sech² z = 1 − tanh² z, stable
 
-# A coordinate of z beyond ±_FAR is not split further: φ'(40) ≈ 4e-18 for the sigmoid.
+
+def _tanh_d2(z):
+    return -2.0 * np.tanh(z) * _tanh_d1(z)                        # (1 − tanh²)' = −2 tanh · sech²
+
+
+ACTIVATIONS: dict[str, GateActivation] = {
+    "sigmoid": GateActivation("sigmoid", 0.25, _sigmoid_d1, _sigmoid_d2, "‖U‖₂/4"),
+    "tanh": GateActivation("tanh", 1.0, _tanh_d1, _tanh_d2, "‖U‖₂"),
+}
+
+# A coordinate of z beyond ±_FAR is not split further: φ'(40) ≈ 4e-18 for the sigmoid, 7e-35 for tanh.
 _FAR = 40.0
 _BATCH = 4096
 
@@ -79,9 +94,9 @@ _BATCH = 4096
 class GateLipschitz:
     """L_G with how it was obtained.  ``lower ≤ true L_G ≤ upper``; ``value`` is the number used.
 
-    ``norm_bound`` = φ'(0)‖U‖₂ (‖U‖₂/4 for the sigmoid), the paper's constant, always ≥ upper.
-    ``witness`` is a reachable pre-activation z with ‖diag(φ'(z))U‖₂ = lower (None when L_G = 0
-    for want of dependence on h).
+    ``norm_bound`` = φ'(0)‖U‖₂ (‖U‖₂/4 for the sigmoid, ‖U‖₂ for tanh), the paper's constant, always
+    ≥ upper.  ``witness`` is a reachable pre-activation z with ‖diag(φ'(z))U‖₂ = lower (None when L_G = 0
+    for want of dependence on h).  ``activation`` names φ.
     """
 
     value: float
@@ -91,14 +106,16 @@ class GateLipschitz:
     norm_bound: float
     certified: bool
     witness: tuple[float, ...] | None = None
+    activation: str = "sigmoid"
 
     def describe(self) -> str:
-        """One line for reports: the value, how it was obtained, and ‖U‖₂/4 beside it."""
+        """One line for reports: the value, how it was obtained, and φ'(0)‖U‖₂ (‖U‖₂/4, or ‖U‖₂ for tanh) beside it."""
         if self.lower == self.upper:
             where = f"L_G = {self.value:.4g}"
         else:
             where = f"L_G = {self.value:.6g} ∈ [{self.lower:.6g}, {self.upper:.6g}]"
-        return f"{where} ({self.method}; ‖U‖₂/4 = {self.norm_bound:.4g})"
+        label = ACTIVATIONS[self.activation].bound_label if self.activation in ACTIVATIONS else "φ'(0)‖U‖₂"
+        return f"{where} ({self.method}; {label} = {self.norm_bound:.4g})"
 
 
 def gate_jacobian_norm(U, z, activation: str = "sigmoid") -> np.ndarray:
@@ -135,8 +152,8 @@ def gate_lipschitz(W, U, b, *, input_law: str = "gaussian", input_scale: float =
                    n_starts: int = 16, max_sign_vectors: int = 4096, seed: int = 0) -> GateLipschitz:
     """L_G = sup over reachable z of ‖diag(φ'(z)) U‖₂ for the gate φ(W x + U h + b).
 
-    ``input_law`` "gaussian" (support Rᵐ, so the scale does not matter) or "rademacher"
-    (support {−s, +s}ᵐ).  ``rtol``: the branch and bound stops when upper − lower ≤ rtol·lower
+    ``input_law`` "gaussian" (support Rᵐ, so the scale does not matter unless it is 0: then x ≡ 0) or
+    "rademacher" (support {−s, +s}ᵐ).  ``rtol``: the branch and bound stops when upper − lower ≤ rtol·lower
     (default 1e-9 on lines, 1e-6 on planes, where the boxes needed grow like 1/rtol: about 0.3 s);
     ``max_boxes`` caps the boxes it splits (the interval is then wider, still valid).
     ``value`` is the witnessed lower end (attained at the reachable ``witness``), which
@@ -161,12 +178,12 @@ def gate_lipschitz(W, U, b, *, input_law: str = "gaussian", input_scale: float =
     m = W.shape[1]
     norm_bound = act.peak * float(np.linalg.norm(U, 2))
     if norm_bound == 0.0:
-        return GateLipschitz(0.0, 0.0, 0.0, "U = 0: the gate does not depend on h", 0.0, True, None)
+        return GateLipschitz(0.0, 0.0, 0.0, "U = 0: the gate does not depend on h", 0.0, True, None, activation)
 
     # The reachable set: cosets offsets[j] + range(dirs).
     enumerated = True
     if input_law == "gaussian":
-        dirs = np.hstack([W, U])
+        dirs = np.hstack([W, U]) if float(input_scale) != 0.0 else U   # s = 0: x ≡ 0, Wx adds nothing
         offsets = b[None, :]
     else:
         dirs = U
@@ -188,7 +205,7 @@ def gate_lipschitz(W, U, b, *, input_law: str = "gaussian", input_scale: float =
     dist0 = np.linalg.norm(c, axis=1)
     if dist0.min() <= 1e-12 * scale:
         return GateLipschitz(norm_bound, norm_bound, norm_bound, "closed form: z = 0 reachable", norm_bound, True,
-                             tuple([0.0] * d))
+                             tuple([0.0] * d), activation)
 
     # U ≠ 0 spans at least a line, so k ≥ 1; k = d would make 0 reachable, so for d ≤ 3 each
     # coset is a line (k = 1) or a plane in R³ (k = 2).
@@ -207,14 +224,15 @@ def gate_lipschitz(W, U, b, *, input_law: str = "gaussian", input_scale: float =
             method = f"certified: branch and bound over reachable pre-activations (gap ≤ {rtol:.0e} relative)"
         else:
             method = f"optimised; branch and bound stopped after {max_boxes} boxes"
-        return GateLipschitz(lower, lower, upper, method, norm_bound, converged, tuple(witness.tolist()))
+        return GateLipschitz(lower, lower, upper, method, norm_bound, converged, tuple(witness.tolist()), activation)
     why = "d > 3" if enumerated else f"2^{m} sign vectors, {max_sign_vectors} sampled"
     return GateLipschitz(lower, lower, norm_bound, f"optimised (multi-start; no certificate: {why})", norm_bound,
-                         False, tuple(witness.tolist()))
+                         False, tuple(witness.tolist()), activation)
 
 
 def gate_lipschitz_regime(regime, **kwargs) -> GateLipschitz:
-    """:func:`gate_lipschitz` for a :class:`~theorems.regime.Regime` (0 for a constant gate)."""
+    """:func:`gate_lipschitz` for a :class:`~theorems.regime.Regime` (0 for a constant gate; the regime's gate kind,
+    "sigmoid" or "tanh", is the activation)."""
     if regime.gate_kind == "constant":
         return GateLipschitz(0.0, 0.0, 0.0, "constant gate: G does not depend on h", 0.0, True, None)
     return gate_lipschitz(regime.W, regime.U, regime.b, input_law=regime.input_law,

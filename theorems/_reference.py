@@ -11,8 +11,10 @@ import numpy as np
 
 
 def reference_gate(params: dict, x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    if params["gate"] == "sigmoid":
+    if params["gate"] in ("sigmoid", "tanh"):
         z = params["W"] @ x + params["U"] @ h + params["b"]
+        if params["gate"] == "tanh":
+            return np.tanh(z)                 # §3.0.5, as written: values in (−1, 1)
         return 1.0 / (1.0 + np.exp(-z))
     return np.broadcast_to(np.asarray(params["gate_value"], dtype=float), h.shape).copy()
 
@@ -20,7 +22,7 @@ def reference_gate(params: dict, x: np.ndarray, h: np.ndarray) -> np.ndarray:
 def reference_trajectory(params: dict, h0s: np.ndarray, xs: np.ndarray, ws: np.ndarray) -> np.ndarray:
     """Trajectory (T, K, d) of K chains on inputs xs (T, m) and noise ws (T, K, d).
 
-    ``params``: A, B, form ("gated" | "leaky"), gate ("constant" | "sigmoid"),
+    ``params``: A, B, form ("gated" | "leaky"), gate ("constant" | "sigmoid" | "tanh"),
     gate_value or W, U, b.
     """
     A, B = np.asarray(params["A"], float), np.asarray(params["B"], float)

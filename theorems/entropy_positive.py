@@ -5,7 +5,7 @@ conditional entropy H(h_t|x_{1:t}) is greater than zero."  h_t is continuous,
 so H is a *differential* entropy, and differential entropy can be negative.
 
 Exactly.  When the gate does not read h (a constant gate, or an input-only
-sigmoid gate, U = 0), the chain given x_{1:t} is h_t = M(x_t) h_{t−1} + c(x_t) + w_t
+sigmoid or tanh gate, U = 0), the chain given x_{1:t} is h_t = M(x_t) h_{t−1} + c(x_t) + w_t
 with M(x) = diag(G(x)) A (gated) or I − diag(G(x))(I − A) (leaky), and h_0 fixed,
 so h_t | x_{1:t} ~ N(μ_t(x), Σ_t(x)) with
     Σ_0 = 0,   Σ_t = M(x_t) Σ_{t−1} M(x_t)ᵀ + Q,
@@ -30,6 +30,7 @@ import math
 
 import numpy as np
 
+from . import _constants as K
 from ._claim import Claim, Hypothesis
 from .theorem2 import linear_transition
 
@@ -65,7 +66,9 @@ def _hypotheses(regime) -> tuple[Hypothesis, ...]:
                    + ("" if lam.min() > 0 else " (singular: a degenerate Gaussian)")),
         Hypothesis("h_t | x_{1:t} Gaussian (gate does not read h)", gauss,
                    "constant or input-only gate" if gauss else "the gate reads h (U ≠ 0)"),
-    )
+    ) + K.gate_range_hypotheses(regime, needed=False, why=(
+        "the entropy of h_t given x_{1:t} does not involve the gate's range: Σ_t(x) = M(x_t) Σ_{t−1} M(x_t)ᵀ + Q "
+        "holds for any gate values, and Σ_1 = Q whatever the gate"))
 
 
 def conditional_covariances_linear(regime, steps: int) -> np.ndarray:
@@ -104,7 +107,7 @@ def conditional_covariances_input_gated(regime, xs: np.ndarray) -> np.ndarray:
             if regime.gate_kind == "constant":
                 g = np.broadcast_to(np.asarray(regime.gate_value, float), (n, d))
             else:
-                g = 1.0 / (1.0 + np.exp(-(xs[:, t, :] @ np.asarray(regime.W, float).T + np.asarray(regime.b, float))))
+                g = regime.gate_of(xs[:, t, :] @ np.asarray(regime.W, float).T + np.asarray(regime.b, float))
             M = g[:, :, None] * A[None] if regime.form == "gated" else eye[None] - g[:, :, None] * (eye - A)[None]
             S = M @ S @ np.swapaxes(M, 1, 2) + Q[None]
             S = 0.5 * S + 0.5 * np.swapaxes(S, 1, 2)

@@ -24,7 +24,7 @@ H > 1 + log₂|X|.
 Exact computation.  Here ĥ_t = h_t (the state is the representation the paper
 decodes from) and the inputs are Rademacher, uniform on {−s, +s}^m, so
 |X| = 2^m and log₂|X| = m.  When the gate does not depend on h (a constant
-gate, or a sigmoid gate with U = 0) the update is h_t = M(x_t) h_{t−1} + c(x_t) + w_t
+gate, or a sigmoid or tanh gate with U = 0) the update is h_t = M(x_t) h_{t−1} + c(x_t) + w_t
 with M(x) = diag(g(x)) A (gated) or I − diag(g(x))(I − A) (leaky) and
 c(x) = diag(g(x)) B x.  Given x_{1:t}, h_t is Gaussian with mean
 μ_t = M(x_t) μ_{t−1} + c(x_t) (μ_0 = h_0) and covariance
@@ -40,6 +40,7 @@ import numpy as np
 
 import math
 
+from . import _constants as K
 from ._claim import Claim, Hypothesis, Setting
 
 # The optional [fano] table of a regime file.
@@ -85,6 +86,9 @@ def applicable(regime) -> str | None:
     if regime.input_law != "rademacher":
         return ("Fano's inequality is about a finite input alphabet; this regime's inputs are Gaussian "
                 "(set [inputs] law = \"rademacher\")")
+    if regime.input_scale == 0.0:
+        return ("the inputs are constant (inputs.scale = 0: x_t ≡ 0), so x_{1:t} takes one value: |X| = 1, "
+                "log₂|X| = 0 and the bound divides by zero, while the sequence is known without error (P_e = 0)")
     return None
 
 
@@ -104,7 +108,9 @@ def fano_hypotheses(regime) -> tuple[Hypothesis, ...]:
     finite = regime.input_law == "rademacher"
     detail = (f"Rademacher inputs on {{−s, +s}}^{m}: |X| = 2^{m} per symbol, log₂|X| = {m} bit(s)"
               if finite else "Gaussian inputs: no finite alphabet")
-    return (Hypothesis("finite input alphabet X", finite, detail),)
+    return (Hypothesis("finite input alphabet X", finite, detail),) + K.gate_range_hypotheses(
+        regime, needed=False, why=("Fano's inequality holds for any estimator from any state, whatever the gate's "
+                                   "values; the exact posterior uses the tanh gate as the model applies it"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,7 +140,7 @@ def _gate_values(regime, symbols: np.ndarray) -> np.ndarray:
     if regime.gate_kind == "constant":
         return np.broadcast_to(regime.gate_value, (symbols.shape[0], regime.d)).copy()
     z = symbols @ regime.W.T + regime.b
-    return 1.0 / (1.0 + np.exp(-z))
+    return regime.gate_of(z)
 
 
 def conditional_laws(regime, steps: int) -> list[ConditionalLaw]:

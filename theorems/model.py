@@ -49,7 +49,7 @@ __all__ = ["Model", "gate", "step", "safe_norm", "path_key", "draw_step", "simul
     jax.tree_util.register_dataclass,
     data_fields=[
         "A", "B", "noise_chol", "h0", "gate_value", "W", "U", "b",
-        "sigmoid", "leaky", "input_scale", "rademacher",
+        "sigmoid", "leaky", "input_scale", "rademacher", "tanh",
     ],
     meta_fields=[],
 )
@@ -57,8 +57,10 @@ __all__ = ["Model", "gate", "step", "safe_norm", "path_key", "draw_step", "simul
 class Model:
     """All parameters of one gated SSM, as arrays (a JAX pytree).
 
-    ``sigmoid``, ``leaky`` and ``rademacher`` are 0.0/1.0 flags kept as data so
-    that one compiled simulator serves every form, gate kind and input law.
+    ``sigmoid``, ``leaky``, ``rademacher`` and ``tanh`` are 0.0/1.0 flags kept as data so
+    that one compiled simulator serves every form, gate kind and input law.  ``sigmoid`` = 1
+    means a *parametric* gate φ(W x + U h + b) (not the constant one), whose activation φ is
+    the sigmoid (``tanh`` = 0, §3.0.4) or tanh (``tanh`` = 1, §3.0.5; values in (−1, 1)).
     ``noise_chol`` is any square root L of Q (Q = L Lᵀ).
     """
 
@@ -67,13 +69,14 @@ class Model:
     noise_chol: jax.Array  # (d, d)
     h0: jax.Array          # (d,)
     gate_value: jax.Array  # (d,)  constant gate (used when sigmoid == 0)
-    W: jax.Array           # (d, m) sigmoid gate input weights
-    U: jax.Array           # (d, d) sigmoid gate state weights
-    b: jax.Array           # (d,)  sigmoid gate bias
-    sigmoid: jax.Array     # ()    1.0: sigmoid gate, 0.0: constant gate
+    W: jax.Array           # (d, m) parametric gate input weights
+    U: jax.Array           # (d, d) parametric gate state weights
+    b: jax.Array           # (d,)  parametric gate bias
+    sigmoid: jax.Array     # ()    1.0: parametric gate (sigmoid or tanh), 0.0: constant gate
     leaky: jax.Array       # ()    1.0: leaky form, 0.0: gated form
     input_scale: jax.Array  # ()   s
     rademacher: jax.Array  # ()    1.0: Rademacher inputs, 0.0: Gaussian inputs
+    tanh: jax.Array        # ()    1.0: the parametric gate's activation is tanh, 0.0: the sigmoid
 
     @property
     def d(self) -> int:
@@ -98,12 +101,16 @@ class Model:
         h0=None,
         input_law: str = "gaussian",
         input_scale: float = 1.0,
+        activation: str = "sigmoid",
     ) -> "Model":
         """Assemble a model from NumPy-like values (already validated).
 
-        Passing ``W`` (and optionally ``U``, ``b``) selects the sigmoid gate;
+        Passing ``W`` (and optionally ``U``, ``b``) selects the parametric gate
+        φ(W x + U h + b) with φ = ``activation`` ("sigmoid" or "tanh");
         otherwise ``gate_value`` (scalar or length-d) is the constant gate.
         """
+        if activation not in ("sigmoid", "tanh"):
+            raise ValueError(f"activation must be 'sigmoid' or 'tanh', got {activation!r}")
         A = np.asarray(A, dtype=np.float64)
         B = np.asarray(B, dtype=np.float64)
         d, m = A.shape[0], B.shape[1]
@@ -124,6 +131,7 @@ class Model:
             leaky=jnp.asarray(1.0 if form == "leaky" else 0.0),
             input_scale=jnp.asarray(float(input_scale)),
             rademacher=jnp.asarray(1.0 if input_law == "rademacher" else 0.0),
+            tanh=jnp.asarray(1.0 if sigmoid and activation == "tanh" else 0.0),
         )
 
     def replace(self, **changes) -> "Model":
@@ -146,9 +154,10 @@ def safe_norm(x: jax.Array, axis=-1) -> jax.Array:
 
 
 def gate(model: Model, x: jax.Array, h: jax.Array) -> jax.Array:
-    """G(x_t, h_{t-1}) for one state: the constant gate or the sigmoid gate."""
-    sig = jax.nn.sigmoid(model.W @ x + model.U @ h + model.b)
-    return jnp.where(model.sigmoid > 0.5, sig, model.gate_value)
+    """G(x_t, h_{t-1}) for one state: the constant gate, or φ(W x + U h + b) with φ the sigmoid or tanh."""
+    z = model.W @ x + model.U @ h + model.b
+    act = jnp.where(model.tanh > 0.5, jnp.tanh(z), jax.nn.sigmoid(z))
+    return jnp.where(model.sigmoid > 0.5, act, model.gate_value)
 
 
 def step(model: Model, h: jax.Array, x: jax.Array, w: jax.Array):

@@ -21,7 +21,8 @@ from .._errors import SsmverifyError
 from ._claim import Setting
 from .model import Model
 
-__all__ = ["Regime", "RegimeError", "load_regime", "parse_regime", "MAX_STEPS", "MAX_REGIME_BYTES"]
+__all__ = ["Regime", "RegimeError", "load_regime", "parse_regime", "MAX_STEPS", "MAX_REGIME_BYTES",
+           "PARAMETRIC_GATES", "gate_activation"]
 
 # Sizes refused before anything is parsed or simulated (README "Exit statuses, size estimate, output folder").
 MAX_REGIME_BYTES = 16 * 2**20   # a regime file is at most 16 MiB (a dense 3000 × 3000 model is larger)
@@ -53,7 +54,23 @@ def declare_settings(claim) -> None:
     for table, keys in claim.settings.items():
         SETTINGS_TABLES[table] = dict(keys)
 _MODEL_KEYS = {"form", "A", "B", "noise_cov", "h0", "gate"}
-_GATE_KEYS = {"constant": {"kind", "value"}, "sigmoid": {"kind", "W", "U", "b"}}
+_GATE_KEYS = {"constant": {"kind", "value"}, "sigmoid": {"kind", "W", "U", "b"}, "tanh": {"kind", "W", "U", "b"}}
+# The parametric gates g_i = φ(W_i·x + U_i·h + b_i): the sigmoid (§3.0.4, values in (0, 1)) and tanh (§3.0.5, as the
+# paper writes it: values in (−1, 1), outside the [0, 1] its model assumes elsewhere).
+PARAMETRIC_GATES = ("sigmoid", "tanh")
+
+
+def gate_activation(kind: str, z):
+    """φ(z) of a parametric gate, NumPy: σ(z) = 1/(1 + e^{−z}) or tanh z."""
+    z = np.asarray(z, dtype=np.float64)
+    if kind == "tanh":
+        return np.tanh(z)
+    if kind != "sigmoid":
+        raise ValueError(f"not a parametric gate kind: {kind!r}")
+    with np.errstate(over="ignore"):   # exp(−z) = inf for z < −709: σ = 0, as it should be
+        return 1.0 / (1.0 + np.exp(-z))
+
+
 _INPUT_KEYS = {"law", "scale"}
 
 
@@ -92,8 +109,17 @@ class Regime:
         return self.B.shape[1]
 
     @property
+    def gate_is_parametric(self) -> bool:
+        """A gate φ(W x + U h + b) (sigmoid or tanh), not the constant one."""
+        return self.gate_kind in PARAMETRIC_GATES
+
+    @property
     def gate_depends_on_state(self) -> bool:
-        return self.gate_kind == "sigmoid" and bool(np.any(self.U != 0.0))
+        return self.gate_is_parametric and bool(np.any(self.U != 0.0))
+
+    def gate_of(self, z):
+        """φ(z) of this regime's parametric gate (NumPy), for pre-activations z = W x + U h + b."""
+        return gate_activation(self.gate_kind, z)
 
     def length_scale(self) -> float:
         """The regime's own unit of length for the state: the RMS size of one step's innovation,
@@ -104,7 +130,8 @@ class Regime:
         """
         with np.errstate(over="ignore", invalid="ignore"):
             s2 = np.float64(self.input_scale) ** 2   # NumPy: overflow gives inf, not an exception
-            innovation = float(np.sqrt(s2 * np.sum(self.B * self.B) + np.trace(self.noise_cov)))
+            inputs = s2 * np.sum(self.B * self.B) if s2 > 0.0 else 0.0   # no inputs: no term (not 0·inf)
+            innovation = float(np.sqrt(inputs + np.trace(self.noise_cov)))
         if math.isfinite(innovation) and innovation > 0.0:
             return innovation
         h0 = float(np.linalg.norm(self.h0))
@@ -127,6 +154,7 @@ class Regime:
             self.A, self.B, self.noise_cov, form=self.form,
             gate_value=self.gate_value, W=self.W, U=self.U, b=self.b, h0=self.h0,
             input_law=self.input_law, input_scale=self.input_scale,
+            activation=self.gate_kind if self.gate_is_parametric else "sigmoid",
         )
 
 
@@ -281,7 +309,7 @@ def parse_regime(data: dict, source: str, known_claims=None) -> Regime:
     h0 = r.array(model["h0"], "model.h0", (d,)) if "h0" in model else np.zeros(d)
 
     gate = r.table(model, "gate", "model.gate")
-    kind = r.string(gate, "kind", "model.gate.kind", choices=("constant", "sigmoid"))
+    kind = r.string(gate, "kind", "model.gate.kind", choices=("constant",) + PARAMETRIC_GATES)
     r.unknown(gate, _GATE_KEYS[kind], "model.gate.")
     gate_value = W = U = b = None
     if kind == "constant":
@@ -294,7 +322,7 @@ def parse_regime(data: dict, source: str, known_claims=None) -> Regime:
         gate_value = gv
     else:
         if "W" not in gate:
-            r.fail("model.gate.W", "missing required key for a sigmoid gate")
+            r.fail("model.gate.W", f"missing required key for a {kind} gate")
         W = r.array(gate["W"], "model.gate.W", (d, m))
         U = r.array(gate["U"], "model.gate.U", (d, d)) if "U" in gate else np.zeros((d, d))
         b = r.array(gate["b"], "model.gate.b", (d,)) if "b" in gate else np.zeros(d)
@@ -303,8 +331,9 @@ def parse_regime(data: dict, source: str, known_claims=None) -> Regime:
     r.unknown(inputs, _INPUT_KEYS, "inputs.")
     law = r.string(inputs, "law", "inputs.law", choices=("gaussian", "rademacher"))
     scale = r.number(inputs["scale"], "inputs.scale") if "scale" in inputs else 1.0
-    if scale <= 0:
-        r.fail("inputs.scale", f"must be > 0, got {_show(scale)}")
+    if scale < 0:   # 0 is allowed: x_t ≡ 0, the chain is driven by its noise alone (deterministic if Q = 0)
+        r.fail("inputs.scale", f"must be 0 (no inputs: x_t ≡ 0) or > 0, got {_show(scale)}")
+    scale = abs(scale)   # -0.0 is 0.0
 
     settings = {}
     for table, spec in tables.items():

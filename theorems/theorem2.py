@@ -40,17 +40,19 @@ LINEAR, INPUT_GATED, STATE_DEPENDENT = "linear", "input-gated", "state-dependent
 
 
 def constant_gate_values(regime) -> np.ndarray | None:
-    """The gate vector when it depends on neither x nor h (a constant gate, or σ(b) with W = U = 0)."""
+    """The gate vector when it depends on neither x nor h (a constant gate, or φ(b) — σ(b) or tanh(b) — with
+    U = 0 and W = 0 or no inputs: s = 0 makes x_t ≡ 0)."""
     if regime.gate_kind == "constant":
         return np.asarray(regime.gate_value, float)
-    if regime.gate_kind == "sigmoid" and not np.any(regime.W) and not np.any(regime.U):
-        return 1.0 / (1.0 + np.exp(-np.asarray(regime.b, float)))
+    reads_x = bool(np.any(regime.W)) and regime.input_scale != 0.0
+    if regime.gate_is_parametric and not reads_x and not np.any(regime.U):
+        return np.asarray(regime.gate_of(np.asarray(regime.b, float)), float)
     return None
 
 
 def chain_tier(regime) -> str:
     """How Theorem 2 is decided: "linear" (gate constant), "input-gated" (gate reads x only) or
-    "state-dependent" (gate reads h)."""
+    "state-dependent" (gate reads h) — for sigmoid and tanh gates alike."""
     if constant_gate_values(regime) is not None:
         return LINEAR
     return STATE_DEPENDENT if regime.gate_depends_on_state else INPUT_GATED
