@@ -53,11 +53,12 @@ def test_the_built_in_suite_gives_the_same_verdicts_in_other_units():
     for c in (1e-4, 1e4):
         scaled = verdicts([rescale(r, c) for r in regimes])
         differ = {k: (base[k], scaled[k]) for k in base if k[1] not in NOT_DIMENSIONLESS and base[k] != scaled[k]}
-        # The paper's hypothesis ρ·L_G < 1 is not dimensionless: where it flips with the units, the row
-        # flips to or from NOT_APPLICABLE — that is the finding, and only a state-dependent gate shows it.
+        # The paper's hypotheses ρ·L_G < 1 (Theorem 2) and L_G < 1 (§4.5.1, fixed-point) are not dimensionless:
+        # where one flips with the units, the row flips to or from NOT_APPLICABLE — that is the finding, and only
+        # a state-dependent gate shows it (L_G = 0 otherwise).
         flipped = {k for k, (b, s) in differ.items() if b[1] != s[1]}
-        assert all(k[1] == "theorem2" and any(r.name == k[0] and r.gate_depends_on_state for r in regimes)
-                   for k in flipped), flipped
+        assert all(k[1] in ("theorem2", "fixed-point")
+                   and any(r.name == k[0] and r.gate_depends_on_state for r in regimes) for k in flipped), flipped
         rest = {k: v for k, v in differ.items() if k not in flipped}
         assert not rest, f"c = {c:g}: {rest}"
         if c == 1e-4:
