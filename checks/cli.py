@@ -680,9 +680,12 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(float(seconds or 60.0))
                 args = build_parser().parse_args(argv)
                 debug = debug or getattr(args, "debug", False)
-                if args.command in ("run", "probe"):
+                if args.command in ("run", "probe", "report"):
                     from . import _jax_cache
-                    _jax_cache.enable()
+                    if args.command != "report":
+                        _jax_cache.enable()
+                    if args.command != "probe":
+                        _jax_cache.enable_figures()
                 handler = {"run": cmd_run, "report": cmd_report, "list": cmd_list, "probe": cmd_probe,
                            "calibrate": cmd_calibrate}[args.command]
                 return handler(args)

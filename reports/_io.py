@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import hashlib
 import json
 import math
 import os
@@ -54,7 +55,82 @@ def as_float(value) -> float:
 
 
 def dumps(document) -> str:
-    return json.dumps(to_jsonable(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """``document`` as results.json holds it: exactly ``json.dumps(to_jsonable(document), indent=2,
+    ensure_ascii=False, allow_nan=False) + "\\n"``, written without the pure-Python indenting encoder (a
+    run's document is several MB, mostly flat lists of numbers, which are joined here in one step each)."""
+    parts: list[str] = []
+    _encode(document, "\n", parts)
+    parts.append("\n")
+    return "".join(parts)
+
+
+_encode_str = json.encoder.encode_basestring   # what json.dumps(..., ensure_ascii=False) uses for a string
+_NUMBERS = frozenset((int, float))
+
+
+def _number_list(items: list, newline: str) -> str | None:
+    """A list of finite Python ints and floats, indented as json.dumps would; None for any other list."""
+    types = set(map(type, items))
+    if not types <= _NUMBERS or (float in types and not all(map(math.isfinite, items))):
+        return None
+    inner = newline + "  "
+    return "[" + inner + ("," + inner).join(map(repr, items)) + newline + "]"
+
+
+def _encode(value, newline: str, parts: list) -> None:
+    """Append the JSON text of ``to_jsonable(value)`` at the indentation ``newline`` ("\\n" + spaces)."""
+    if isinstance(value, dict):
+        if not all(type(k) is str for k in value):
+            value = {str(k): v for k, v in value.items()}   # to_jsonable's keys, duplicates collapsed alike
+        if not value:
+            parts.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key, item in value.items():
+            parts.append(separator + _encode_str(key) + ": ")
+            separator = "," + inner
+            _encode(item, inner, parts)
+        parts.append(newline + "}")
+        return
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        if not value:
+            parts.append("[]")
+            return
+        flat = _number_list(value, newline) if type(value) is list else None
+        if flat is not None:
+            parts.append(flat)
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            parts.append(separator)
+            separator = "," + inner
+            _encode(item, inner, parts)
+        parts.append(newline + "]")
+        return
+    parts.append(_scalar(value))
+
+
+def _scalar(value) -> str:
+    if isinstance(value, str):
+        return _encode_str(value)
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return int.__repr__(int(value))
+    if isinstance(value, (float, np.floating)):
+        x = float(value)
+        if math.isnan(x):
+            return '"nan"'
+        if math.isinf(x):
+            return '"inf"' if x > 0 else '"-inf"'
+        return float.__repr__(x)
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
 
 
 def _umask() -> int:
@@ -78,6 +154,73 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+# --- a folder of byte strings by key (the figure cache) ----------------------------------------------------
+
+class ByteCache:
+    """Byte strings stored by key in a folder: ``get(key, suffix)``, ``put(key, suffix, data)``, ``prune()``.
+
+    Each entry is one file ``KEY.SUFFIX``, written atomically, whose first line carries the SHA-256 of the rest:
+    an entry that is damaged or half written (a full disk, an edited file) reads as missing, never as data.
+    Reading an entry touches it, and ``prune()`` deletes the least recently used entries once the folder
+    holds more than ``limit`` bytes (and temporary files that killed runs left).  Any error of the file system
+    makes the cache miss or skip a write; it never fails the caller.  Deleting the folder is always safe.
+    """
+
+    _MAGIC = b"ssmverify-cache-1 "
+
+    def __init__(self, folder, limit: int = 256 * 2**20):
+        self.folder = Path(folder)
+        self.limit = limit
+
+    def _path(self, key: str, suffix: str) -> Path:
+        return self.folder / f"{key}.{suffix}"
+
+    def get(self, key: str, suffix: str) -> bytes | None:
+        path = self._path(key, suffix)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        header, _, payload = raw.partition(b"\n")
+        if header != self._MAGIC + hashlib.sha256(payload).hexdigest().encode():
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return payload
+
+    def put(self, key: str, suffix: str, data: bytes) -> None:
+        header = self._MAGIC + hashlib.sha256(data).hexdigest().encode() + b"\n"
+        with contextlib.suppress(OSError):
+            write_atomic(self._path(key, suffix), header + data)
+
+    def prune(self, stale_temporary: float = 3600.0) -> None:
+        entries, now = [], time.time()
+        try:
+            with os.scandir(self.folder) as it:
+                for entry in it:
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                        if now - st.st_mtime > stale_temporary:
+                            with contextlib.suppress(OSError):
+                                os.unlink(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        entries.append((st.st_mtime, st.st_size, entry.path))
+        except OSError:
+            return
+        total = sum(size for _, size, _ in entries)
+        if total <= self.limit:
+            return
+        for _, size, path in sorted(entries):   # oldest first, down to 80 % of the limit
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                total -= size
+            if total <= 0.8 * self.limit:
+                break
 
 
 # --- test hooks ----------------------------------------------------------------------------------------

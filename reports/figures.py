@@ -18,7 +18,9 @@ a new claim's figures need no change here. How it looks, for every figure:
   matplotlib (beyond ±1e300 on a linear axis, above 1e250 on a log axis), are not drawn and are
   counted in a note under the axes; results.json keeps them;
 * a panel with more than four legend entries gets its legend beside the axes, not over the data;
-* long labels are wrapped; PNG and PDF carry no timestamps, so re-rendering gives the same bytes.
+* long labels are wrapped; PNG and PDF carry no timestamps, so re-rendering gives the same bytes
+  (:func:`fingerprint` names everything besides the spec that decides them, for the figure cache of
+  ``reports.render_all``).
 
 Every text of a spec is data: it is drawn as plain text (matplotlib's math text is off for it, so
 ``$`` is a dollar sign), control characters are shown as escapes (``\\x1b``), and very long texts
@@ -29,16 +31,22 @@ unknown marker or colour falls back to the default.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import io
+import json
 import math
+import platform
+import sys
 import textwrap
 import warnings
+import zlib
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ._format import visible  # noqa: E402
@@ -301,9 +309,16 @@ def render(spec: dict) -> "matplotlib.figure.Figure":
     n = max(len(panels), 1)
     outside = [_legend_entries(p) > _OUTSIDE for p in panels] or [False]
     width = max(sum(4.8 + (3.0 if o else 0.0) for o in outside), 6.4)
-    with plt.rc_context(STYLE), _quiet_glyphs():
-        fig, axes = plt.subplots(1, n, figsize=(width, 4.0), squeeze=False,
-                                 gridspec_kw={"width_ratios": [4.8 + (3.0 if o else 0.0) for o in outside]})
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(STYLE), _quiet_glyphs():
+        # a Figure of its own (not pyplot's): the same drawing as plt.subplots on the Agg backend, without
+        # importing pyplot or registering the figure with it
+        fig = Figure(figsize=(width, 4.0))
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(1, n, squeeze=False,
+                            gridspec_kw={"width_ratios": [4.8 + (3.0 if o else 0.0) for o in outside]})
         for ax, panel, o in zip(axes[0], panels, outside):
             _draw_panel(ax, panel, o)
         _plain(fig.suptitle(_wrap(_text(spec.get("title", "")), int(width * 11)), fontsize=11, fontweight="bold"))
@@ -314,20 +329,97 @@ def render(spec: dict) -> "matplotlib.figure.Figure":
 _METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}
 
 
+def _drop_layout_placeholder(fig) -> None:
+    """After ``fig.tight_layout()`` a figure keeps a placeholder layout engine, and ``savefig`` lays out a figure
+    that has any engine once more, with drawing disabled, before drawing it: a whole extra pass of text and tick
+    layout per format, about a quarter of the time.  The placeholder lays nothing out, so dropping it changes no
+    byte of the output."""
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)
+
+
 def save(fig, formats=("png",), dpi=None) -> dict[str, bytes]:
     """A drawn figure saved in each format, then closed; deterministic (no timestamps in the metadata)."""
+    _drop_layout_placeholder(fig)
     out = {}
     for fmt in formats:
         buf = io.BytesIO()
         with _quiet_glyphs():
             fig.savefig(buf, format=fmt, metadata=_METADATA[fmt], **({"dpi": dpi} if dpi else {}))
         out[fmt] = buf.getvalue()
-    plt.close(fig)
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:   # a figure made through pyplot (probe_figures) is released there
+        pyplot.close(fig)
     return out
 
 
 def to_bytes(spec: dict, formats=("png",)) -> dict[str, bytes]:
     """The figure of one spec, drawn once and saved in each format."""
     fig = render(spec)
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         return save(fig, formats)
+
+
+# --- what decides a figure's bytes, for the figure cache -----------------------------------------------------------
+
+# rcParams that describe the process, not a figure: left as they are by file_style()
+_PROCESS_KEYS = frozenset({"backend", "backend_fallback", "interactive"})
+_DRAWING_MODULES = ("figures.py", "_format.py", "_io.py")   # this module and what it imports from reports/
+
+
+def _file_rc() -> dict:
+    return {k: v for k, v in matplotlib.rcParamsOrig.items() if k not in _PROCESS_KEYS}
+
+
+@contextlib.contextmanager
+def file_style():
+    """Draw with the rcParams a fresh process starts with (matplotlib's and the matplotlibrc file's), whatever
+    the caller changed since: a figure drawn in this process and one drawn in a spawned worker are then the
+    same bytes, and :func:`fingerprint` describes both.  STYLE is applied on top by :func:`render`."""
+    with matplotlib.rc_context():
+        matplotlib.rcParams.update(_file_rc())
+        yield
+
+
+@functools.lru_cache(maxsize=1)
+def fingerprint() -> str | None:
+    """A digest of everything besides the spec that decides a figure's bytes under :func:`file_style`: the
+    source of the modules that draw (this one, ``_format.py``, ``_io.py``), the versions of Python, matplotlib,
+    NumPy, Pillow, FreeType and zlib, the matplotlibrc settings, and the default font file.  None when one of
+    them cannot be read (then nothing is cached)."""
+    try:
+        import PIL
+        from matplotlib import font_manager, ft2font
+
+        h = hashlib.sha256(b"ssmverify-figures-1\0")
+        here = Path(__file__).resolve().parent
+        for name in _DRAWING_MODULES:
+            h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+        font = Path(font_manager.findfont(font_manager.FontProperties(), fallback_to_default=True))
+        stat = font.stat()
+        rc = sorted((k, repr(v)) for k, v in _file_rc().items())
+        for part in (sys.version, platform.machine(), matplotlib.__version__, np.__version__, PIL.__version__,
+                     ft2font.__freetype_version__, zlib.ZLIB_RUNTIME_VERSION, repr(rc),
+                     f"{font}:{stat.st_size}:{stat.st_mtime_ns}"):
+            h.update(str(part).encode("utf-8", "backslashreplace") + b"\0")
+        return h.hexdigest()
+    except (OSError, ValueError, ImportError, AttributeError):
+        return None
+
+
+def spec_key(spec, formats) -> str | None:
+    """The cache key of one figure in ``formats``: the spec's exact JSON text (key order, ints and floats, NaN
+    kept apart) and :func:`fingerprint`; None for a spec that is not plain JSON data (then it is drawn)."""
+    base = fingerprint()
+    if base is None:
+        return None
+    try:
+        text = json.dumps(spec, ensure_ascii=False, allow_nan=True, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return None
+    h = hashlib.sha256(base.encode() + b"\0" + ",".join(formats).encode() + b"\0")
+    h.update(text.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -458,6 +460,129 @@ def test_figure_without_outliers_keeps_matplotlib_limits():
     assert lo <= 1 and hi >= 10 and not fig.axes[0].texts
     import matplotlib.pyplot as plt
     plt.close(fig)
+
+
+# --- drawing: once per figure, in this process and workers alike, and the figure cache ---------------------------------
+
+
+def _sample_specs() -> list[dict]:
+    return [json.loads(json.dumps(p)) for r in sample_document()["results"] for p in r["details"]["plots"]]
+
+
+def test_savefig_draws_each_format_once(monkeypatch):
+    """tight_layout leaves a placeholder layout engine that made every savefig lay the figure out a second time."""
+    import matplotlib.figure
+
+    draws = []
+    original = matplotlib.figure.Figure.draw
+    monkeypatch.setattr(matplotlib.figure.Figure, "draw", lambda self, r: draws.append(1) or original(self, r))
+    figures.to_bytes(_sample_specs()[0], ("png", "pdf"))
+    assert len(draws) == 2
+
+
+def test_workers_and_this_process_draw_the_same_bytes(monkeypatch):
+    """This process draws from the end while a spawned worker draws from the start; the caller's own rcParams
+    (a notebook's style) change neither."""
+    import matplotlib
+
+    import ssmverify.reports as reports
+
+    specs = (_sample_specs() * 3)[:6]
+    alone = [figures.to_bytes(spec, reports.FORMATS) for spec in specs]
+    monkeypatch.setattr(reports, "_cpus", lambda: 2)
+    monkeypatch.setattr(reports, "FIGURES_PER_WORKER", 3)
+    with matplotlib.rc_context({"lines.linewidth": 7.0, "font.size": 20, "axes.grid": False}):
+        shared = reports._render_figures(specs)
+    assert shared == alone
+
+
+def test_figure_cache_second_render_draws_nothing_and_writes_the_same_bytes(rendered, tmp_path, monkeypatch):
+    import ssmverify.reports as reports
+
+    folder, document, _ = rendered
+    reports.use_figure_cache(tmp_path / "cache")
+    try:
+        render_all(tmp_path / "first", copy.deepcopy(document))
+        entries = sorted(p.name for p in (tmp_path / "cache").iterdir())
+        assert entries and all(n.endswith((".png", ".pdf")) for n in entries)
+
+        def no_drawing(specs):
+            assert not specs, "every figure should come from the cache"
+            return []
+
+        monkeypatch.setattr(reports, "_render_figures", no_drawing)
+        render_all(tmp_path / "second", copy.deepcopy(document))
+    finally:
+        reports.use_figure_cache(None)
+    assert _files(tmp_path / "first") == _files(tmp_path / "second") == _files(folder)
+
+
+def test_figure_cache_ignores_a_damaged_entry_and_draws_it_again(rendered, tmp_path):
+    import ssmverify.reports as reports
+
+    folder, document, _ = rendered
+    cache = tmp_path / "cache"
+    reports.use_figure_cache(cache)
+    try:
+        render_all(tmp_path / "first", copy.deepcopy(document))
+        damaged = sorted(cache.glob("*.png"))[0]
+        damaged.write_bytes(damaged.read_bytes()[:-10] + b"0123456789")   # same length, other bytes
+        (sorted(cache.glob("*.pdf"))[0]).write_bytes(b"")                  # empty
+        render_all(tmp_path / "second", copy.deepcopy(document))
+    finally:
+        reports.use_figure_cache(None)
+    assert _files(tmp_path / "second") == _files(folder)
+    header, _, payload = damaged.read_bytes().partition(b"\n")
+    assert payload.startswith(b"\x89PNG") and header.endswith(hashlib.sha256(payload).hexdigest().encode())
+
+
+def test_figure_cache_key_is_the_exact_spec_and_the_formats():
+    spec = _sample_specs()[0]
+    key = figures.spec_key(spec, ("png", "pdf"))
+    assert key == figures.spec_key(copy.deepcopy(spec), ("png", "pdf")) and len(key) == 64
+    assert key != figures.spec_key(spec, ("png",))
+    variants = [{**spec, "title": spec["title"] + " "}, {**spec, "extra": 1}, {**spec, "extra": 1.0},
+                {**spec, "extra": "nan"}, {**spec, "extra": float("nan")}, {**spec, "extra": True},
+                dict(reversed(list(spec.items())))]
+    keys = {figures.spec_key(v, ("png", "pdf")) for v in variants}
+    assert len(keys) == len(variants) and key not in keys
+    assert figures.spec_key({**spec, "extra": object()}, ("png", "pdf")) is None   # not JSON data: drawn, not cached
+
+
+def test_byte_cache_round_trip_and_prune(tmp_path):
+    from ssmverify.reports._io import ByteCache
+
+    cache = ByteCache(tmp_path / "c", limit=10_000)
+    assert cache.get("k", "png") is None
+    cache.put("k", "png", b"\x00payload\n\xff")
+    assert cache.get("k", "png") == b"\x00payload\n\xff" and cache.get("k", "pdf") is None
+    for i in range(30):   # 30 × ~1 kB: the oldest go until the folder is under 80 % of the limit
+        cache.put(f"e{i:02d}", "png", bytes(1000))
+        os.utime(cache.folder / f"e{i:02d}.png", (1000 + i, 1000 + i))
+    (cache.folder / ".e99.png.abc.tmp").write_bytes(b"left by a killed run")
+    os.utime(cache.folder / ".e99.png.abc.tmp", (1000, 1000))
+    cache.prune()
+    left = sorted(p.name for p in cache.folder.iterdir())
+    assert sum((cache.folder / n).stat().st_size for n in left) <= 8_000
+    assert "e29.png" in left and "e00.png" not in left and ".e99.png.abc.tmp" not in left
+    ByteCache(tmp_path / "missing" / "folder").prune()   # nothing there: nothing happens
+
+
+@pytest.mark.parametrize("value", [
+    {}, [], {"a": [], "b": {}}, [1, 2.5, -0.0, 1e300, 5e-324, 10**30], [1, True, None, "x", 2.0],
+    [float("nan"), float("inf"), -float("inf"), 1.0], {"1": "a", 1: "b", None: 3, 2.5: "c"},
+    {"t": (1, (2, [3.0, {}]))}, "é\u2028\x1b\"\\\ud800", [[], [[]], [{}]],
+])
+def test_dumps_is_json_dumps_of_to_jsonable(value):
+    import numpy as np
+
+    from ssmverify.reports._io import to_jsonable
+
+    for v in (value, {"wrapped": value, "array": np.array([1.5, np.nan]), "ints": np.arange(3, dtype=np.int32),
+                      "scalars": [np.float32(0.1), np.int64(7), np.bool_(False), np.float64("inf")]}):
+        assert dumps(v) == json.dumps(to_jsonable(v), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        dumps({"a": [1, object()]})
 
 
 # --- formatting ------------------------------------------------------------------------------------------------------
