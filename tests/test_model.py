@@ -52,10 +52,18 @@ def test_jax_matches_numpy_twin_on_identical_noise(form, gate):
     np.testing.assert_allclose(jax_traj, ref_traj, rtol=1e-12, atol=1e-12)
 
 
+def _obs_draws(model, t, hp, h, x, w, g):
+    return {"h": h, "x": x, "w": w}
+
+
 @pytest.mark.parametrize("synchronous", [True, False])
 @pytest.mark.parametrize("law", ["gaussian", "rademacher"])
 def test_simulate_draws_replayed_through_the_twin(synchronous, law):
-    """simulate() is the twin's update applied to the draws of draw_step(): check path by path."""
+    """simulate() is the twin's update applied to the very inputs and noise it drew: check path by path.
+
+    The simulator reports the x_t and w_t it used (through ``observe``); they are fed to the NumPy twin, and
+    they are also what draw_step() gives for that path and step (the draws are a function of the key, the
+    global path number and the step alone)."""
     rng = np.random.default_rng(7)
     p = _params("leaky", "sigmoid", rng)
     Q = np.array([[0.02, 0.005, 0.0], [0.005, 0.01, 0.0], [0.0, 0.0, 0.0]])  # PSD, singular
@@ -64,17 +72,17 @@ def test_simulate_draws_replayed_through_the_twin(synchronous, law):
     steps, n_paths = 12, 5
     h0s = np.repeat(rng.normal(size=(1, 2, D)), n_paths, axis=0)
 
-    def final_only(model, t, hp, h, x, w, g):
-        return h
-
-    final, traj = simulate(model, key, h0s, steps, synchronous=synchronous, observe=final_only, first_path=40)
+    final, obs = simulate(model, key, h0s, steps, synchronous=synchronous, observe=_obs_draws, first_path=40,
+                          chunk=4)
     for i in range(n_paths):
-        draws = [draw_step(model, path_key(key, 40 + i), t, 2, synchronous) for t in range(1, steps + 1)]
-        xs = np.array([np.asarray(x) for x, _ in draws])
-        ws = np.array([np.asarray(w) for _, w in draws])
+        xs, ws = obs["x"][i], obs["w"][i]                                  # (T, m), (T, K, d): what it used
         ref = reference_trajectory(p, h0s[i], xs, ws)
-        np.testing.assert_allclose(traj[i], ref, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(obs["h"][i], ref, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(final[i], ref[-1], rtol=1e-12, atol=1e-12)
+        draws = [draw_step(model, path_key(key, 40 + i), t, 2, synchronous) for t in range(1, steps + 1)]
+        np.testing.assert_array_equal(xs, np.array([np.asarray(x) for x, _ in draws]))
+        # the same normals times Lᵀ: a lone matrix-vector product may round differently from a block's
+        np.testing.assert_allclose(ws, np.array([np.asarray(w) for _, w in draws]), rtol=1e-14, atol=1e-17)
         if law == "rademacher":
             assert set(np.round(np.abs(xs), 12).ravel()) == {0.7}
         if synchronous:
@@ -83,6 +91,63 @@ def test_simulate_draws_replayed_through_the_twin(synchronous, law):
             assert not np.allclose(ws[:, 0], ws[:, 1])
         # the noise has covariance Q: its null direction (third coordinate) is never excited
         assert np.all(ws[:, :, 2] == 0.0)
+
+
+def test_couplings_share_inputs_and_chain_zeros_noise():
+    """Inputs are shared by every chain and both couplings; chain 0's noise is the same under both couplings;
+    under synchronous coupling every chain has chain 0's noise, under independent coupling none has."""
+    rng = np.random.default_rng(8)
+    model = _model(_params("gated", "sigmoid", rng), np.diag([0.03, 0.02, 0.01]))
+    key, h0s = jax.random.key(12), rng.normal(size=(7, 3, D))
+    _, sync = simulate(model, key, h0s, 9, synchronous=True, observe=_obs_draws, chunk=8)
+    _, indep = simulate(model, key, h0s, 9, synchronous=False, observe=_obs_draws, chunk=8)
+    np.testing.assert_array_equal(sync["x"], indep["x"])
+    np.testing.assert_array_equal(sync["w"][:, :, 0], indep["w"][:, :, 0])
+    for c in (1, 2):
+        np.testing.assert_array_equal(sync["w"][:, :, c], sync["w"][:, :, 0])
+        assert not np.any(indep["w"][:, :, c] == indep["w"][:, :, 0])
+    assert not np.any(indep["w"][:, :, 1] == indep["w"][:, :, 2])
+    # one chain alone sees chain 0's noise under either coupling
+    _, one = simulate(model, key, h0s[:, :1], 9, synchronous=False, observe=_obs_draws, chunk=8)
+    np.testing.assert_array_equal(one["w"][:, :, 0], sync["w"][:, :, 0])
+    np.testing.assert_array_equal(one["x"], sync["x"])
+
+
+def test_counter_based_normals_are_jax_randoms():
+    """The hash is jax.random's Threefry-2x32, and at step 0 the normals are jax.random.normal's own."""
+    from jax.extend.random import threefry2x32_p
+
+    from ssmverify.theorems.model import _key_words, _normals, _threefry2x32
+
+    rng = np.random.default_rng(0)
+    k1, k2, x1, x2 = (jax.numpy.asarray(rng.integers(0, 2**32, size=257, dtype=np.uint64).astype(np.uint32))
+                      for _ in range(4))
+    ours = _threefry2x32(k1, k2, x1, x2)
+    theirs = threefry2x32_p.bind(k1, k2, x1, x2)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    key = path_key(jax.random.key(21), 5)
+    with jax.threefry_partitionable(True):
+        expected = np.asarray(jax.random.normal(key, (1000,), dtype=np.float64))
+    words = _key_words(key)
+    got = np.asarray(_normals(words[0], words[1], 0, jax.numpy.arange(1000, dtype=jax.numpy.uint32)))
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_normals_are_standard_normal_and_uncorrelated_across_steps_and_indices():
+    from scipy import stats
+
+    from ssmverify.theorems.model import _key_words, _normals
+
+    words = _key_words(path_key(jax.random.key(4), 3))
+    t = jax.numpy.arange(1, 401, dtype=jax.numpy.uint32)[:, None]
+    j = jax.numpy.arange(500, dtype=jax.numpy.uint32)[None, :]
+    z = np.asarray(_normals(words[0], words[1], t, j))                                 # (400 steps, 500 indices)
+    assert stats.kstest(z.ravel(), "norm").pvalue > 1e-4
+    n = z.size
+    assert abs(z.mean()) < 5 / np.sqrt(n) and abs(z.var() - 1.0) < 5 * np.sqrt(2 / n)
+    for a, b in ((z[1:], z[:-1]), (z[:, 1:], z[:, :-1])):                 # neighbouring steps, neighbouring j
+        assert abs(np.mean(a * b)) < 5 / np.sqrt(a.size)
 
 
 def _obs_x(model, t, hp, h, x, w, g):
@@ -112,22 +177,118 @@ def _obs_norm(model, t, hp, h, x, w, g):
     return np.float64(0.0) + jax.numpy.linalg.norm(h[0])
 
 
-def test_results_do_not_depend_on_chunking_and_parameters_do_not_recompile():
+def test_new_parameter_values_do_not_recompile():
+    """Parameters, form, gate kind and input law are traced data: one compilation serves them all.  The
+    coupling is structural (it decides how many normals a step draws): each coupling compiles once."""
     rng = np.random.default_rng(2)
     p = _params("gated", "sigmoid", rng)
     model = _model(p, 0.01)
     key = jax.random.key(5)
     h0s = np.zeros((300, 1, D))
-    f1, o1 = simulate(model, key, h0s, 10, observe=_obs_norm, chunk=128)
-    f2, o2 = simulate(model, key, h0s, 10, observe=_obs_norm, chunk=64)
-    np.testing.assert_array_equal(f1, f2)
-    np.testing.assert_array_equal(o1, o2)
+    simulate(model, key, h0s, 10, observe=_obs_norm)
+    simulate(model, key, h0s, 10, synchronous=False, observe=_obs_norm)
     size = _simulate_chunk._cache_size()
     other = model.replace(A=model.A * 0.5, U=model.U * 2.0, leaky=jax.numpy.asarray(1.0),
-                          sigmoid=jax.numpy.asarray(0.0), rademacher=jax.numpy.asarray(1.0))
-    simulate(other, key, h0s, 10, observe=_obs_norm, chunk=64)
-    simulate(other, key, h0s, 10, synchronous=False, observe=_obs_norm, chunk=64)
-    assert _simulate_chunk._cache_size() == size, "new parameter values or coupling must reuse the compilation"
+                          sigmoid=jax.numpy.asarray(0.0), rademacher=jax.numpy.asarray(1.0),
+                          tanh=jax.numpy.asarray(1.0), noise_chol=model.noise_chol * 3.0)
+    for sync in (True, False):
+        simulate(other, key, h0s, 10, synchronous=sync, observe=_obs_norm, chunk=64)
+    assert _simulate_chunk._cache_size() == size, "new parameter values must reuse the compilation"
+
+
+@pytest.mark.parametrize("synchronous", [True, False])
+def test_coupled_chains_do_not_depend_on_chunking(synchronous):
+    """Chunks of one, two or three blocks of paths (the last one padded), and paths simulated on their own,
+    give bit-identical states, inputs and noise: every program computes blocks of the same size."""
+    from ssmverify.theorems.model import CPU_PATH_BLOCK
+
+    rng = np.random.default_rng(3)
+    model = _model(_params("leaky", "sigmoid", rng), np.diag([0.02, 0.01, 0.03]), law="rademacher")
+    n = 2 * CPU_PATH_BLOCK + 77
+    key, h0s = jax.random.key(6), rng.normal(size=(n, 3, D))
+    ref_f, ref_o = simulate(model, key, h0s, 5, synchronous=synchronous, observe=_obs_draws, chunk=n, first_path=3)
+    for chunk in (1, 2 * CPU_PATH_BLOCK):
+        f, o = simulate(model, key, h0s, 5, synchronous=synchronous, observe=_obs_draws, chunk=chunk, first_path=3)
+        np.testing.assert_array_equal(f, ref_f)
+        for name in ref_o:
+            np.testing.assert_array_equal(o[name], ref_o[name])
+    # paths 3 + 600 .. are the same paths when simulated on their own from first_path = 603
+    f, o = simulate(model, key, h0s[600:], 5, synchronous=synchronous, observe=_obs_draws, first_path=603)
+    np.testing.assert_array_equal(f, ref_f[600:])
+    np.testing.assert_array_equal(o["h"], ref_o["h"][600:])
+    np.testing.assert_array_equal(o["w"], ref_o["w"][600:])
+
+
+_DEVICES_SCRIPT = r"""
+import os, sys
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=" + sys.argv[1]
+import jax, numpy as np
+from ssmverify.theorems.model import Model, simulate, simulate_grid, simulate_traced
+
+def observe(model, t, hp, h, x, w, g):
+    return {"h": h, "x": x, "w": w, "g": g}
+
+rng = np.random.default_rng(0)
+d, m = 3, 2
+A, B, W = rng.normal(size=(d, d)) * 0.5, rng.normal(size=(d, m)), rng.normal(size=(d, m))
+model = Model.build(A, B, 0.02, form="leaky", W=W, U=rng.normal(size=(d, d)), b=rng.normal(size=d))
+key, h0s = jax.random.key(8), rng.normal(size=(1100, 3, d))     # more than two blocks of paths
+assert len(jax.devices()) == int(sys.argv[1])
+out = {}
+for sync in (True, False):
+    for chunk in (1, 4096):
+        f, o = simulate(model, key, h0s, 6, synchronous=sync, observe=observe, chunk=chunk, first_path=2)
+        out.update({f"{sync}.{chunk}.final": f, **{f"{sync}.{chunk}.{k}": v for k, v in o.items()}})
+models = [model, model.replace(A=model.A * 0.3), model.replace(leaky=jax.numpy.asarray(0.0))]
+f, o = simulate_grid(models, key, np.stack([h0s[:1030]] * 3), 6, synchronous=False, observe=observe, first_path=2)
+out.update({"grid.final": f, **{f"grid.{k}": v for k, v in o.items()}})
+f, o = simulate_traced(model, key, jax.numpy.arange(5, 1035), jax.numpy.asarray(h0s[:1030]), 6, True, observe)
+out.update({"traced.final": np.asarray(f), "traced.h": np.asarray(o["h"])})
+np.savez(sys.argv[2], **out)
+"""
+
+
+def test_results_do_not_depend_on_the_number_of_devices(tmp_path):
+    """Paths split over 1, 2 or 3 host devices (three blocks of paths, the last one padded: the blocks do not
+    divide evenly among the devices) give bit-identical states, inputs, noise and gates, in simulate (two
+    chunk sizes), simulate_grid and simulate_traced."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "devices.py"
+    script.write_text(_DEVICES_SCRIPT)
+    env = {k: v for k, v in __import__("os").environ.items() if k != "XLA_FLAGS"}
+    runs = {}
+    for n in (1, 2, 3):
+        out = tmp_path / f"d{n}.npz"
+        subprocess.run([sys.executable, str(script), str(n), str(out)], check=True, env=env, timeout=600)
+        runs[n] = np.load(out)
+    for n in (2, 3):
+        assert sorted(runs[n].files) == sorted(runs[1].files)
+        for name in runs[1].files:
+            np.testing.assert_array_equal(runs[n][name], runs[1][name], err_msg=f"{n} devices: {name}")
+
+
+def test_gradient_through_the_simulator_matches_finite_differences():
+    """simulate_traced stays differentiable in the parameters (the probe's search uses jax.grad through it)."""
+    from ssmverify.theorems.model import simulate_traced
+
+    rng = np.random.default_rng(5)
+    model = _model(_params("leaky", "sigmoid", rng), np.diag([0.02, 0.01, 0.03]), scale=0.8)
+    key, paths = jax.random.key(2), jax.numpy.arange(64)
+    h0s = jax.numpy.asarray(rng.normal(size=(64, 2, D)))
+
+    def loss(model):
+        _, obs = simulate_traced(model, key, paths, h0s, 6, True, _obs_norm)
+        return obs.mean()
+
+    grad = jax.grad(loss)(model)
+    eps = 1e-6
+    for name, index in (("A", (0, 1)), ("U", (2, 0)), ("input_scale", ())):
+        value = getattr(model, name)
+        up = loss(model.replace(**{name: value.at[index].add(eps)}))
+        down = loss(model.replace(**{name: value.at[index].add(-eps)}))
+        np.testing.assert_allclose(float(getattr(grad, name)[index]), float(up - down) / (2 * eps), rtol=1e-5, atol=1e-9)
 
 
 def test_simulation_runs_in_float64():

@@ -88,6 +88,9 @@ law = "gaussian"
 scale = 1.0
 [theorem2]
 steps = 60
+[lemma1]
+steps = 4               # copies started in the far basin; after a few doublings some copies' separations fall
+separations = [100.0]   # below float64 resolution (reported, not decided), which a pilot cannot foresee
 """
 
 

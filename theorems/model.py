@@ -17,10 +17,17 @@ Design:
 * Every model parameter, including the choice of form, gate kind and input law,
   is a traced array in the :class:`Model` pytree.  New parameter values, and
   whole grids of them, reuse one compilation per array shape.
-* Randomness is drawn inside the scan from per-path, per-step keys made with
-  ``jax.random.fold_in``; nothing of size paths × steps × d is pre-drawn, and a
-  path's draws depend only on (key, global path index, step), so results do not
-  depend on how paths are chunked.
+* Randomness is counter-based: standard normal j of step t of path p is a
+  pure function of (key, p, t, j), the Threefry-2x32 hash of the counter
+  (t, j) under the path's key turned into a normal as ``jax.random.normal``
+  does (:func:`draw_step` is the definition).  The simulator draws the normals
+  of a block of steps of a block of paths in one fused array operation and
+  then runs the steps over them; nothing of size paths × steps × d is
+  pre-drawn.  A path's draws depend only on (key, global path index, step),
+  and every program works on blocks of a fixed number of paths, so results do
+  not depend on how paths are chunked or on how many devices share them (each
+  chunk is split over every JAX device: the CPU cores when XLA is given one
+  host device per core, or the GPUs).
 * K chains started from different states can be run side by side on the same
   inputs, sharing the process noise (synchronous coupling) or not
   (independent coupling).
@@ -173,44 +180,239 @@ def path_key(key: jax.Array, path) -> jax.Array:
     return jax.random.fold_in(key, path)
 
 
-def draw_step(model: Model, key_path: jax.Array, t: jax.Array, n_chains: int, synchronous):
-    """The input x_t and the K noise vectors w_t of one path at step t.
+# --- random numbers ------------------------------------------------------------------------------------
+# Counter-based: normal j of step t of a path is a pure function of (path key, t, j), the Threefry-2x32
+# hash of jax.random's default PRNG applied to the counter (t, j) and turned into a standard normal exactly
+# as jax.random.normal turns 64 random bits into one.  Any set of (t, j) is computed in one fused,
+# vectorised array expression, so the simulator draws a whole block of steps of a block of paths at once,
+# and nothing depends on how paths, steps or devices are grouped.
 
-    Keys: k_t = fold_in(path_key(key, path), t); the input uses fold_in(k_t, 0)
-    and chain c's noise fold_in(k_t, 1 + c) (all chains use stream 1 under
-    synchronous coupling, so chain 0 sees the same noise under both couplings).
+_THREEFRY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+_NORMAL_LOW = float(np.nextafter(-1.0, 0.0))   # jax.random.normal's uniform lies in [nextafter(-1, 0), 1)
+
+
+def _threefry2x32(k1, k2, x1, x2):
+    """Threefry-2x32 (20 rounds) of counters (x1, x2) under key (k1, k2), all uint32, broadcasting.
+
+    Bit for bit the hash of jax.random's ``threefry2x32`` primitive (a test compares them), written out in
+    array operations so that XLA fuses it with the normal transform.
+    """
+    u32 = jnp.uint32
+    k1, k2, x1, x2 = (jnp.asarray(v).astype(u32) for v in (k1, k2, x1, x2))
+    ks = (k1, k2, k1 ^ k2 ^ u32(0x1BD11BDA))
+    x1, x2 = x1 + ks[0], x2 + ks[1]
+    for i in range(5):
+        for r in _THREEFRY_ROTATIONS[i % 2]:
+            x1 = x1 + x2
+            x2 = ((x2 << u32(r)) | (x2 >> u32(32 - r))) ^ x1
+        x1, x2 = x1 + ks[(i + 1) % 3], x2 + ks[(i + 2) % 3] + u32(i + 1)
+    return x1, x2
+
+
+def _key_words(key: jax.Array) -> jax.Array:
+    """The two uint32 words (..., 2) of Threefry keys, typed or raw; a key of another PRNG derives them."""
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if str(jax.random.key_impl(key)) == "threefry2x32":
+            return jax.random.key_data(key)
+        return jax.random.bits(key, (2,), jnp.uint32) if key.ndim == 0 else \
+            jax.vmap(lambda k: jax.random.bits(k, (2,), jnp.uint32))(key)
+    return jnp.asarray(key).astype(jnp.uint32)
+
+
+def _normals(k1, k2, t, j) -> jax.Array:
+    """Standard normals N(k; t, j) for path-key words (k1, k2), step counters ``t`` and indices ``j``
+    (all broadcast together).
+
+    The 64 bits hi·2³² + lo of threefry2x32(k, (t, j)) become a uniform on [nextafter(−1, 0), 1) from their
+    top 52 bits and then √2·erfinv of it, the transform of jax.random.normal: at t = 0 the values are
+    ``jax.random.normal(key, (n,))[j]`` (partitionable Threefry), which a test checks.
+    """
+    hi, lo = _threefry2x32(k1, k2, t, j)
+    bits = (hi.astype(jnp.uint64) << jnp.uint64(32)) | lo.astype(jnp.uint64)
+    one = jnp.uint64(np.float64(1.0).view(np.uint64))
+    unit = jax.lax.bitcast_convert_type((bits >> jnp.uint64(12)) | one, jnp.float64) - 1.0   # [0, 1)
+    u = jnp.maximum(_NORMAL_LOW, unit * (1.0 - _NORMAL_LOW) + _NORMAL_LOW)
+    return np.sqrt(2.0) * jax.lax.erf_inv(u)
+
+
+def _n_normals(m: int, d: int, n_chains: int, synchronous: bool) -> int:
+    """Normals per path and step: the input's m, then one noise stream of d per chain (one in all when the
+    chains share their noise)."""
+    return m + d * (1 if synchronous else n_chains)
+
+
+def _inputs(model: Model, zx: jax.Array) -> jax.Array:
+    """Inputs from their normals (..., m): s·z (Gaussian) or s·sign z (Rademacher: P(+s) = 1/2 exactly)."""
+    signs = jnp.where(zx >= 0.0, 1.0, -1.0)
+    return model.input_scale * jnp.where(model.rademacher > 0.5, signs, zx)
+
+
+def _noise(model: Model, zw: jax.Array, n_chains: int, synchronous: bool) -> jax.Array:
+    """Noise w = L z from the noise normals (..., n·d) of a step: (..., K, d).
+
+    Stream 1 + c (normals m + c·d .. m + (c+1)·d − 1) is chain c's; all chains use stream 1 under synchronous
+    coupling, so chain 0 sees the same noise under both couplings.
+    """
+    d = model.d
+    w = zw.reshape(zw.shape[:-1] + (-1, d)) @ model.noise_chol.T
+    return jnp.broadcast_to(w, w.shape[:-2] + (n_chains, d)) if synchronous else w
+
+
+@partial(jax.jit, static_argnames=("n_chains", "synchronous"))
+def draw_step(model: Model, key_path: jax.Array, t: jax.Array, n_chains: int, synchronous: bool):
+    """The input x_t and the K noise vectors w_t of one path at step t: exactly what the simulator uses.
+
+    The step's standard normals are N(key_path; t, j) (:func:`_normals`), a function of (key, global path,
+    step, j) alone: j = 0..m−1 give the input, then the noise streams (:func:`_noise`).
     Returns x (m,), w (K, d).
     """
-    k_t = jax.random.fold_in(key_path, t)
-    kx = jax.random.fold_in(k_t, 0)
-    gauss = jax.random.normal(kx, (model.m,), dtype=jnp.float64)
-    signs = jnp.where(gauss >= 0.0, 1.0, -1.0)  # symmetric, so P(+1) = 1/2
-    x = model.input_scale * jnp.where(model.rademacher > 0.5, signs, gauss)
-    streams = jnp.where(synchronous, 0, jnp.arange(n_chains, dtype=jnp.int32))
-    z = jax.vmap(lambda s: jax.random.normal(jax.random.fold_in(k_t, 1 + s), (model.d,), dtype=jnp.float64))(streams)
-    w = z @ model.noise_chol.T
-    return x, w
+    words = _key_words(key_path)
+    n = _n_normals(model.m, model.d, n_chains, synchronous)
+    z = _normals(words[0], words[1], jnp.asarray(t).astype(jnp.uint32), jnp.arange(n, dtype=jnp.uint32))
+    return _inputs(model, z[: model.m]), _noise(model, z[model.m:], n_chains, synchronous)
+
+
+def _check_steps(n_steps: int) -> None:
+    if not 0 <= n_steps < 2**32 - STEP_BLOCK:   # the step is the first word of the 32-bit counter
+        raise ValueError(f"n_steps must lie in [0, 2^32 − {STEP_BLOCK}), got {n_steps}")
 
 
 # observe(model, t, h_prev (K,d), h (K,d), x (m,), w (K,d), g (K,d)) -> pytree of per-step values
 Observer = Callable[..., object]
 
-
-def _one_path(model: Model, key, path, h0s, n_steps: int, synchronous, observe: Observer):
-    n_chains = h0s.shape[0]
-    key_path = path_key(key, path)  # hoisted out of the scan: one fold_in per step, not two
-
-    def body(hs, t):
-        x, w = draw_step(model, key_path, t, n_chains, synchronous)
-        h_new, g = jax.vmap(lambda h, wc: step(model, h, x, wc))(hs, w)
-        return h_new, observe(model, t, hs, h_new, x, w, g)
-
-    return jax.lax.scan(body, h0s, jnp.arange(1, n_steps + 1))
+STEP_BLOCK = 16   # steps whose normals are drawn in one fused operation
 
 
-@partial(jax.jit, static_argnames=("n_steps", "observe"))
+def _batched_step(model: Model, h: jax.Array, x: jax.Array, w: jax.Array):
+    """:func:`step` for a block of paths: h (P, K, d), x (P, m), w (P, K, d) → (h_t, G), each (P, K, d).
+
+    The same arithmetic as ``step`` and :func:`gate`, with the input terms computed once per path.  The gate
+    kinds are selected elementwise, not branched: measured, ``lax.cond`` here breaks XLA's fusion and costs
+    more than the activations it would skip.
+    """
+    pre = h @ model.A.T + (x @ model.B.T)[:, None, :]
+    z = h @ model.U.T + (x @ model.W.T)[:, None, :] + model.b
+    act = jnp.where(model.tanh > 0.5, jnp.tanh(z), jax.nn.sigmoid(z))
+    g = jnp.where(model.sigmoid > 0.5, act, model.gate_value)
+    return g * pre + model.leaky * (1.0 - g) * h + w, g
+
+
+def _block_normals(words: jax.Array, t0, n_steps_block: int, n: int) -> jax.Array:
+    """The normals (S, P, n) of steps t0 .. t0 + S − 1 of the paths whose key words are ``words`` (P, 2)."""
+    ts = (t0 + jnp.arange(n_steps_block, dtype=jnp.uint32))[None, :, None]
+    j = jnp.arange(n, dtype=jnp.uint32)[:, None, None]
+    z = _normals(words[None, None, :, 0], words[None, None, :, 1], ts, j)   # (n, S, P): paths vectorise
+    return jnp.transpose(z, (1, 2, 0))
+
+
+def _run_block(model: Model, words: jax.Array, h0s: jax.Array, n_steps: int, synchronous: bool, observe: Observer):
+    """Run one block of paths: key words (P, 2), initial states (P, K, d).
+
+    The normals of each block of ``STEP_BLOCK`` steps are drawn in one fused operation, then the steps run
+    over them.  Steps past ``n_steps`` in the last block leave the state unchanged and their observations
+    are dropped.  Returns (final states (P, K, d), observations with leading axes (P, n_steps)).  Under
+    ``jax.vmap`` over models (the grid) the draws, which do not depend on the model, are made once.
+    """
+    m, K = model.m, h0s.shape[-2]
+    S = min(STEP_BLOCK, max(n_steps, 1))
+    n_blocks = -(-n_steps // S)
+    n = _n_normals(m, model.d, K, synchronous)
+
+    def outer(hs, t0):
+        z = _block_normals(words, t0, S, n)                      # (S, P, n)
+        xs, ws = _inputs(model, z[..., :m]), _noise(model, z[..., m:], K, synchronous)
+
+        def inner(hs, s):
+            t = t0 + s.astype(jnp.uint32)
+            h_new, g = _batched_step(model, hs, xs[s], ws[s])
+            obs = jax.vmap(lambda hp, h, x, w, gg: observe(model, t, hp, h, x, w, gg))(hs, h_new, xs[s], ws[s], g)
+            return jnp.where(t <= n_steps, h_new, hs), obs      # past the end: nothing changes
+
+        return jax.lax.scan(inner, hs, jnp.arange(S))
+
+    final, obs = jax.lax.scan(outer, h0s, 1 + S * jnp.arange(n_blocks, dtype=jnp.uint32))
+
+    def steps_to_paths(a):   # (n_blocks, S, P, ...) -> (P, n_steps, ...)
+        return jnp.moveaxis(a.reshape((n_blocks * S,) + a.shape[2:])[:n_steps], 0, 1)
+
+    return final, jax.tree_util.tree_map(steps_to_paths, obs)
+# --- blocks of paths, on every device -------------------------------------------------------------------
+# Paths are independent.  Every compiled program simulates them in blocks of exactly ``_path_block()``
+# paths (the last one padded with copies of the last path), one block after another (``lax.map``), and the
+# blocks are split across all of JAX's devices with ``shard_map`` (the host's CPU devices,
+# ``XLA_FLAGS=--xla_force_host_platform_device_count=N``, which the ``ssmverify`` command sets; or the
+# GPUs).  The arithmetic of a path therefore never depends on how many paths a call has, how they are
+# chunked, or how many devices share them: XLA's kernels (small matrix products above all) may round a row
+# differently at different batch sizes, and a fixed block size rules that out.
+
+CPU_PATH_BLOCK = 512       # big enough that a step's fixed costs are small, small enough to stay in cache
+ACCELERATOR_PATH_BLOCK = 8192   # a GPU needs many paths in flight
+_MESHES: dict = {}
+
+
+def _path_block() -> int:
+    """Paths per block on this platform (the blocks of every simulator program have exactly this size)."""
+    return CPU_PATH_BLOCK if jax.devices()[0].platform == "cpu" else ACCELERATOR_PATH_BLOCK
+
+
+def _mesh(devices: tuple) -> jax.sharding.Mesh:
+    if devices not in _MESHES:
+        _MESHES[devices] = jax.sharding.Mesh(np.array(devices, dtype=object), ("blocks",))
+    return _MESHES[devices]
+
+
+def _over_devices(fn, shared: tuple, split: tuple, axes: tuple, out_axis: int):
+    """``fn(*shared, *split)``, the ``split`` arrays cut along their path axes ``axes`` into blocks of
+    ``_path_block()`` paths spread over every device; the outputs' path axis is ``out_axis``.
+
+    ``fn`` is called on one block at a time (path axes of exactly the block's length).  The path count is
+    padded to whole blocks, and the blocks to a multiple of the devices used, with copies of the last
+    path; the padding is dropped from the outputs.
+    """
+    size, block = split[0].shape[axes[0]], _path_block()
+    n_blocks = -(-size // block)
+    devices = tuple(jax.devices())[:n_blocks]
+    n_blocks += -n_blocks % len(devices)
+    pad = n_blocks * block - size
+    blocks = []
+    for a, ax in zip(split, axes):   # path axis first, padded, cut into blocks: (n_blocks, block, ...)
+        a = jnp.moveaxis(a, ax, 0)
+        if pad:
+            a = jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)])
+        blocks.append(a.reshape((n_blocks, block) + a.shape[1:]))
+
+    def one_block(parts):
+        out = fn(*shared, *(jnp.moveaxis(a, 0, ax) for a, ax in zip(parts, axes)))
+        return jax.tree_util.tree_map(lambda a: jnp.moveaxis(a, out_axis, 0), out)
+
+    def on_device(*local):   # this device's blocks, one after another
+        return jax.lax.map(one_block, tuple(local))
+
+    if len(devices) == 1:
+        out = on_device(*blocks)
+    else:
+        spec = jax.sharding.PartitionSpec
+        out = jax.shard_map(on_device, mesh=_mesh(devices), in_specs=(spec("blocks"),) * len(blocks),
+                            out_specs=spec("blocks"), check_vma=False)(*blocks)
+
+    def merge(a):   # (n_blocks, block, ...) -> paths at out_axis, padding dropped
+        a = a.reshape((n_blocks * block,) + a.shape[2:])[:size]
+        return jnp.moveaxis(a, 0, out_axis)
+
+    return jax.tree_util.tree_map(merge, out)
+
+
+def _path_words(key: jax.Array, paths: jax.Array) -> jax.Array:
+    """Key words (P, 2) of the given global path numbers."""
+    return _key_words(jax.vmap(lambda p: path_key(key, p))(paths))
+
+
+@partial(jax.jit, static_argnames=("n_steps", "synchronous", "observe"))
 def _simulate_chunk(model, key, paths, h0s, n_steps, synchronous, observe):
-    return jax.vmap(lambda p, h: _one_path(model, key, p, h, n_steps, synchronous, observe))(paths, h0s)
+    def run(model, key, paths, h0s):
+        return _run_block(model, _path_words(key, paths), h0s, n_steps, synchronous, observe)
+
+    return _over_devices(run, (model, key), (paths, h0s), (0, 0), 0)
 
 
 def simulate_traced(model: Model, key, paths, h0s, n_steps: int, synchronous, observe: Observer):
@@ -219,9 +421,13 @@ def simulate_traced(model: Model, key, paths, h0s, n_steps: int, synchronous, ob
     ``paths`` (P,) are global path numbers, ``h0s`` (P, K, d); returns JAX arrays
     (final states, stacked observations).  For fixed key and paths the output is
     a smooth function of the model's parameters (common random numbers), so
-    ``jax.grad`` through it differentiates the Monte Carlo estimate.
+    ``jax.grad`` through it differentiates the Monte Carlo estimate.  The paths
+    are split over every JAX device; the outputs are bit-identical on any number
+    of devices, while a gradient (a sum over paths, taken per device and then
+    across devices) may differ in the last bits.
     """
-    return _simulate_chunk(model, key, paths, h0s, n_steps, jnp.asarray(synchronous), observe)
+    _check_steps(n_steps)
+    return _simulate_chunk(model, key, paths, h0s, n_steps, bool(synchronous), observe)
 
 
 def simulate(
@@ -244,31 +450,48 @@ def simulate(
     O(P · (K·d + per-step observations)).  Returns (final states (P, K, d),
     stacked observations with leading axes (P, n_steps)) as NumPy values.
     Paths are numbered from ``first_path``; path p's randomness depends only on
-    (key, p), so results are identical however the paths are chunked.
+    (key, p), and every program computes blocks of a fixed number of paths, so
+    results are bit-identical however the paths are chunked and on any number of
+    devices.  ``chunk`` (paths per compiled call) is rounded up to whole blocks on
+    every device; the next chunk is dispatched before the last one is copied back.
     """
+    _check_steps(n_steps)
+    unit = _path_block() * len(jax.devices())
     h0s = np.asarray(h0s, dtype=np.float64)
     n_paths = h0s.shape[0]
+    chunk = max(_path_block(), min(-(-int(chunk) // unit) * unit, -(-n_paths // _path_block()) * _path_block()))
     finals, observations = [], []
-    for start in range(0, n_paths, chunk):
+
+    def collect(pending):
+        (final, obs), n = pending
+        finals.append(np.asarray(final)[:n])
+        observations.append(jax.tree_util.tree_map(lambda a: np.asarray(a)[:n], obs))
+
+    pending = None
+    for start in range(0, max(n_paths, 1), chunk):
         stop = min(start + chunk, n_paths)
         ids = np.arange(first_path + start, first_path + start + chunk, dtype=np.int64)
         block = np.zeros((chunk,) + h0s.shape[1:])
         block[: stop - start] = h0s[start:stop]
-        final, obs = _simulate_chunk(model, key, jnp.asarray(ids), jnp.asarray(block), n_steps,
-                                     jnp.asarray(bool(synchronous)), observe)
-        finals.append(np.asarray(final)[: stop - start])
-        observations.append(jax.tree_util.tree_map(lambda a, n=stop - start: np.asarray(a)[:n], obs))
+        out = _simulate_chunk(model, key, jnp.asarray(ids), jnp.asarray(block), n_steps,
+                              bool(synchronous), observe)   # asynchronous: runs while the last one is copied
+        if pending is not None:
+            collect(pending)
+        pending = (out, stop - start)
+    if pending is not None:
+        collect(pending)
     final = np.concatenate(finals)
     obs = jax.tree_util.tree_map(lambda *parts: np.concatenate(parts), *observations)
     return final, obs
 
 
-@partial(jax.jit, static_argnames=("n_steps", "observe"))
+@partial(jax.jit, static_argnames=("n_steps", "synchronous", "observe"))
 def _simulate_grid_chunk(models, key, paths, h0s, n_steps, synchronous, observe):
-    def one_cell(model, cell_h0s):
-        return jax.vmap(lambda p, h: _one_path(model, key, p, h, n_steps, synchronous, observe))(paths, cell_h0s)
+    def run(models, key, paths, h0s):
+        words = _path_words(key, paths)
+        return jax.vmap(lambda model, h: _run_block(model, words, h, n_steps, synchronous, observe))(models, h0s)
 
-    return jax.vmap(one_cell)(models, h0s)
+    return _over_devices(run, (models, key), (paths, h0s), (0, 1), 1)
 
 
 def stack_models(models: list[Model]) -> Model:
@@ -281,14 +504,17 @@ def simulate_grid(models: list[Model], key: jax.Array, h0s, n_steps: int, *, syn
     """:func:`simulate` for many models at once, the cells batched with ``jax.vmap``.
 
     ``h0s`` has shape (C, P, K, d).  All cells use the same key and path
-    numbers (common random numbers across cells).  One compilation serves every
-    grid of the same (C, P, K, d, steps).  Returns (finals (C, P, K, d),
-    observations with leading axes (C, P, n_steps)).
+    numbers (common random numbers across cells: each step's normals are drawn
+    once and shared by every cell), and the paths are split over every JAX
+    device as in :func:`simulate`.  One compilation serves every grid of the
+    same (C, P, K, d, steps).  Returns (finals (C, P, K, d), observations with
+    leading axes (C, P, n_steps)).
     """
+    _check_steps(n_steps)
     h0s = np.asarray(h0s, dtype=np.float64)
     ids = jnp.arange(first_path, first_path + h0s.shape[1], dtype=jnp.int64)
     final, obs = _simulate_grid_chunk(stack_models(models), key, ids, jnp.asarray(h0s), n_steps,
-                                      jnp.asarray(bool(synchronous)), observe)
+                                      bool(synchronous), observe)
     return np.asarray(final), jax.tree_util.tree_map(np.asarray, obs)
 
 
