@@ -132,6 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--shrink-budget", type=_nonneg_int, default=20, help="shrink attempts per counterexample")
     probe.add_argument("--out", default="ssmverify-probe", help="output directory (default ./ssmverify-probe)")
     probe.add_argument("--dask", metavar="ADDRESS", help="scheduler address of an existing Dask cluster")
+    bench = sub.add_parser("bench", help="the simulator's path-steps/s beside a NumPy reference loop's, and the "
+                                         "machine's random-number ceiling")
+    bench.add_argument("--paths", type=_positive_int, default=8192, help="Monte Carlo paths (default 8192)")
+    bench.add_argument("--steps", type=_positive_int, default=400, help="steps per path (default 400)")
+    bench.add_argument("--chains", type=_positive_int, default=1,
+                       help="coupled chains per path, sharing inputs and noise (default 1)")
+    bench.add_argument("--d", type=_positive_int, default=16, help="state dimension (default 16)")
+    bench.add_argument("--m", type=_positive_int, default=4, help="input dimension (default 4)")
+    bench.add_argument("--repeats", type=_positive_int, default=5, help="timed repeats after the warm-up (default 5)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
     for command in sub.choices.values():   # also accepted after the command
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -652,6 +662,35 @@ def cmd_probe(args) -> int:
     return EXIT_FAIL if certified or counts.get("FAIL") else EXIT_OK
 
 
+def cmd_bench(args) -> int:
+    from .bench import format_bench, run_bench, size_estimate
+
+    refuse_if_too_big(size_estimate(args.paths, args.chains, args.d, args.m), "the benchmark")
+    _progress(f"bench: {args.paths} paths × {args.steps} steps, {args.chains} chain(s), d = {args.d}, m = {args.m}: "
+              f"warm-up, then {args.repeats} timed repeats of each side")
+    result = run_bench(paths=args.paths, steps=args.steps, chains=args.chains, d=args.d, m=args.m,
+                       repeats=args.repeats)
+    print(json.dumps(result) if args.json else format_bench(result), flush=True)
+    return EXIT_OK
+
+
+def _use_every_core() -> None:
+    """One XLA host device per usable core (at most 8), so the simulator splits its paths over them all.
+
+    For the ``ssmverify`` command only, and only when the user has not set XLA_FLAGS and JAX is not loaded
+    yet (it reads the flag once, when it starts); the library works with any number of devices, and results
+    do not depend on it.
+    """
+    if "XLA_FLAGS" in os.environ or "jax" in sys.modules:
+        return
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):   # not on Linux
+        cores = os.cpu_count() or 1
+    if cores > 1:
+        os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={min(cores, 8)}"
+
+
 def _name_the_final_folder(counterexamples: list[dict], staging: Path, out: str) -> None:
     """Counterexamples are written into the staging folder; their replay commands must name ``--out``."""
     from ..reports._io import write_atomic
@@ -669,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
     """The command line.  Exit status: 0 no FAIL, 1 some FAIL, 2 bad input or usage (SsmverifyError), 3 an
     internal error, 130 interrupted; each failure is one line on stderr (an internal error's traceback only
     with ``--debug``)."""
+    if argv is None:        # the console command itself (not a call from Python): before anything imports JAX
+        _use_every_core()
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     with _handling_interrupts():
@@ -687,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
                     if args.command != "probe":
                         _jax_cache.enable_figures()
                 handler = {"run": cmd_run, "report": cmd_report, "list": cmd_list, "probe": cmd_probe,
-                           "calibrate": cmd_calibrate}[args.command]
+                           "calibrate": cmd_calibrate, "bench": cmd_bench}[args.command]
                 return handler(args)
             except BrokenPipeError:   # stdout closed early (``ssmverify run | head``): not an error of ours
                 with contextlib.suppress(OSError):
