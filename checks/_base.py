@@ -340,9 +340,15 @@ def hypotheses_json(claim: Claim, regime: Regime) -> list[dict]:
 
 
 def not_applicable(claim: Claim, regime: Regime, reason: str) -> CheckResult:
-    """A row for a claim whose setting does not fit the regime (nothing simulated)."""
+    """A row for a claim whose setting does not fit the regime (nothing simulated).  A form the claim does not
+    formulate has no hypotheses to evaluate: the one listed is the form, which does not hold."""
+    if regime.form not in claim.forms:
+        hypotheses, hold = [{"name": f"model form in {{{', '.join(claim.forms)}}}", "holds": False,
+                             "detail": f"the regime's form is {regime.form}"}], False
+    else:
+        hypotheses, hold = hypotheses_json(claim, regime), claim.hypotheses_hold(regime)
     return CheckResult(
-        regime=regime.name, claim=claim.id, verdict=NOT_APPLICABLE, hypotheses_hold=claim.hypotheses_hold(regime),
+        regime=regime.name, claim=claim.id, verdict=NOT_APPLICABLE, hypotheses_hold=hold,
         statistic=float("nan"), bound=float("nan"), ci=(float("nan"), float("nan")), n_samples=0,
-        details={"reason": reason, "hypotheses": hypotheses_json(claim, regime), "comparisons": [], "plots": []},
+        details={"reason": reason, "hypotheses": hypotheses, "comparisons": [], "plots": []},
     )

@@ -84,7 +84,7 @@ def plan_rows(regimes: list[Regime], claims: list[str] | None, registry: Registr
         for claim_id, check in registry.checks.items():
             if explicit is not None and claim_id not in explicit:
                 continue
-            reason = check.claim.applicable(regime)
+            reason = check.claim.reason_not_applicable(regime)
             if reason is not None and explicit is None:
                 continue
             rows.append(Row(regime, claim_id, reason, check))

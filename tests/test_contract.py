@@ -61,10 +61,10 @@ def test_rows_keep_the_contract(everything, claim):
         assert isinstance(details.get("comparisons"), list) and isinstance(details.get("plots"), list), where
         assert details["claim"]["id"] == claim and details["reproduce"].startswith("ssmverify run "), where
         if row.verdict != ssmverify.Verdict.NOT_APPLICABLE:
-            assert check.claim.applicable(regime) is None, where
+            assert check.claim.reason_not_applicable(regime) is None, where
         # planned ≥ deciding: statistical comparisons that may decide (with sample splitting, the selected one)
         deciding = [c for c in row.comparisons if c["decides"] and c["method"] == "monte-carlo" and c["selected"]]
-        if check.claim.applicable(regime) is None:
+        if check.claim.reason_not_applicable(regime) is None:
             assert len(deciding) <= check.planned_comparisons(regime, settings), where
         if row.verdict in (ssmverify.Verdict.PASS, ssmverify.Verdict.FAIL):
             assert any(c["decides"] for c in row.comparisons), where

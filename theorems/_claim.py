@@ -52,7 +52,8 @@ class Claim:
     ``hypotheses(regime)`` evaluates the paper's hypotheses; ``bound(regime)``
     gives the number the claim asserts, where it is one number.
     ``applicable(regime)`` returns None, or the reason the claim's setting
-    does not fit the regime at all (e.g. a finite input alphabet is needed).
+    does not fit the regime at all (e.g. a finite input alphabet is needed);
+    ``forms`` are the model forms its check evaluates (see :meth:`reason_not_applicable`).
     ``settings``: the optional regime tables this claim reads, ``{table: {key: Setting}}``; the regime
     schema is built from the registered claims' declarations (claims may share a table if they declare
     it identically), and a check reads a value with ``regime.setting(table, key)``.
@@ -70,6 +71,18 @@ class Claim:
     bound: Callable[..., float] | None = None
     applicable: Callable[..., str | None] = _always_applies
     settings: Mapping[str, Mapping[str, Setting]] = dataclasses.field(default_factory=dict, compare=False)
+    forms: tuple[str, ...] = ("gated", "leaky")
+
+    def reason_not_applicable(self, regime) -> str | None:
+        """None if the claim applies to the regime, else why not: a model form the claim's check does not
+        formulate (``forms``; Mamba's "s6" only where the check evaluates the claim for it), or
+        ``applicable``'s reason."""
+        if regime.form not in self.forms:
+            if regime.form == "s6":
+                return ("not formulated for Mamba's selective scan (form s6) in this version: its update is not "
+                        "G ⊙ (A h + B x) and this claim's check has no S6 counterpart")
+            return f"stated for the forms {', '.join(self.forms)}, not {regime.form!r}"
+        return self.applicable(regime)
 
     def hypotheses_hold(self, regime) -> bool:
         return all(h.holds for h in self.hypotheses(regime))

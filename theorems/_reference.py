@@ -39,3 +39,42 @@ def reference_trajectory(params: dict, h0s: np.ndarray, xs: np.ndarray, ws: np.n
             hs[c] = new
         out[t] = hs
     return out
+
+
+def reference_s6_trajectory(params, h0s: np.ndarray, xs: np.ndarray, ws: np.ndarray) -> np.ndarray:
+    """Trajectory (T, K, d) of K chains of Mamba's selective scan (S6) on inputs xs (T, m), noise ws (T, K, d).
+
+    ``params``: an ``S6Params`` (attributes A_log (m, N), dt_proj_weight (m, r), dt_proj_bias (m,),
+    x_proj_dt (r, m), x_proj_B (N, m)).  Scalar loops, written straight from the definition:
+    Δ[c] = softplus(Σ_k dt_proj_weight[c, k] Σ_j x_proj_dt[k, j] x[j] + dt_proj_bias[c]),
+    B[n] = Σ_j x_proj_B[n, j] x[j], h[c·N + n] ← exp(−exp(A_log[c, n]) Δ[c]) h[c·N + n] + Δ[c] B[n] x[c] + w.
+    """
+    import math
+
+    A_log = np.asarray(params.A_log, float)
+    dtw = np.asarray(params.dt_proj_weight, float)
+    dtb = np.asarray(params.dt_proj_bias, float)
+    xdt = np.asarray(params.x_proj_dt, float)
+    xB = np.asarray(params.x_proj_B, float)
+    m, N = A_log.shape
+    r = dtw.shape[1]
+    n_steps, n_chains = ws.shape[0], ws.shape[1]
+    out = np.empty((n_steps, n_chains, m * N), dtype=float)
+    hs = [[float(v) for v in h0] for h0 in np.asarray(h0s, float)]
+    for t in range(n_steps):
+        x = [float(v) for v in xs[t]]
+        low = [sum(xdt[k, j] * x[j] for j in range(m)) for k in range(r)]
+        dts = []
+        for c in range(m):
+            z = sum(dtw[c, k] * low[k] for k in range(r)) + dtb[c]
+            dts.append(max(z, 0.0) + math.log1p(math.exp(-abs(z))))
+        Bt = [sum(xB[n, j] * x[j] for j in range(m)) for n in range(N)]
+        for chain in range(n_chains):
+            h = hs[chain]
+            for c in range(m):
+                for n in range(N):
+                    i = c * N + n
+                    a = -math.exp(A_log[c, n])
+                    h[i] = math.exp(dts[c] * a) * h[i] + dts[c] * Bt[n] * x[c] + float(ws[t, chain, i])
+            out[t, chain] = h
+    return out

@@ -1,9 +1,13 @@
 """The paper's gated stochastic state update, in JAX.
 
-Two update forms (arXiv 2410.03158):
+Three update forms: the paper's two (arXiv 2410.03158) and Mamba's selective scan.
 
 * gated (§2.2, proof of Lemma 1 in §6.2):  h_t = G ⊙ (A h_{t-1} + B x_t) + w_t
 * leaky (§3.1):  h_t = G ⊙ (A h_{t-1} + B x_t) + (1 - G) ⊙ h_{t-1} + w_t
+* s6 (Mamba's selective scan, the architecture the paper's abstraction stands for):
+  h_t[c,n] = exp(Δ_t[c] A[c,n]) h_{t-1}[c,n] + Δ_t[c] (P_B x_t)[n] x_t[c] + w_t[c,n],
+  Δ_t = softplus(W_Δ x_t + b_Δ), state flattened to d = m·N (see ``theorems/s6.py``); its gate in the
+  paper's sense is G = 1 − exp(Δ A), which reads only the input.
 
 with G = G(x_t, h_{t-1}) ∈ [0, 1]^d either a constant vector or the sigmoid gate
 g_i = σ(W_i·x + U_i·h + b_i) (§3.0.4; U = 0 is the input-gated case), process
@@ -16,7 +20,10 @@ Design:
   and time from ``jax.lax.scan``.
 * Every model parameter, including the choice of form, gate kind and input law,
   is a traced array in the :class:`Model` pytree.  New parameter values, and
-  whole grids of them, reuse one compilation per array shape.
+  whole grids of them, reuse one compilation per array shape.  The S6 form is
+  the exception: its update has a different structure, so ``Model.s6`` is a
+  static field and S6 models compile their own program (its parameters are
+  traced data as well).
 * Randomness is counter-based: standard normal j of step t of path p is a
   pure function of (key, p, t, j), the Threefry-2x32 hash of the counter
   (t, j) under the path's key turned into a normal as ``jax.random.normal``
@@ -48,7 +55,7 @@ import numpy as np  # noqa: E402
 
 from ..estimators._numeric import psd_sqrt  # noqa: E402  (the toolkit's one PSD square root; tests import it from here)
 
-__all__ = ["Model", "gate", "step", "safe_norm", "path_key", "draw_step", "simulate", "simulate_traced", "simulate_grid",
+__all__ = ["Model", "gate", "step", "s6_transition", "safe_norm", "path_key", "draw_step", "simulate", "simulate_traced", "simulate_grid",
            "stack_models", "run_with_noise"]
 
 
@@ -57,8 +64,9 @@ __all__ = ["Model", "gate", "step", "safe_norm", "path_key", "draw_step", "simul
     data_fields=[
         "A", "B", "noise_chol", "h0", "gate_value", "W", "U", "b",
         "sigmoid", "leaky", "input_scale", "rademacher", "tanh",
+        "s6_A", "s6_dt_weight", "s6_dt_bias", "s6_B",
     ],
-    meta_fields=[],
+    meta_fields=["s6"],
 )
 @dataclasses.dataclass(frozen=True)
 class Model:
@@ -84,6 +92,12 @@ class Model:
     input_scale: jax.Array  # ()   s
     rademacher: jax.Array  # ()    1.0: Rademacher inputs, 0.0: Gaussian inputs
     tanh: jax.Array        # ()    1.0: the parametric gate's activation is tanh, 0.0: the sigmoid
+    # Mamba's selective scan (form "s6", :meth:`build_s6`); None for the paper's forms.
+    s6_A: jax.Array | None = None           # (d,)   A = −exp(A_log), flattened row-major (i = c·N + n)
+    s6_dt_weight: jax.Array | None = None   # (m, m) dt_proj_weight @ x_proj_dt
+    s6_dt_bias: jax.Array | None = None     # (m,)
+    s6_B: jax.Array | None = None           # (N, m) x_proj_B
+    s6: bool = False       # static: the S6 update has its own structure (and its own compilation)
 
     @property
     def d(self) -> int:
@@ -141,6 +155,27 @@ class Model:
             tanh=jnp.asarray(1.0 if sigmoid and activation == "tanh" else 0.0),
         )
 
+    @classmethod
+    def build_s6(cls, params, noise_cov, *, h0=None, input_law: str = "gaussian",
+                 input_scale: float = 1.0) -> "Model":
+        """Mamba's selective scan (:class:`~ssmverify.theorems.s6.S6Params`, validated), state d = m·N.
+
+        The paper's fields carry only the shapes (d, m); the update is :func:`s6_transition`'s.
+        """
+        d, m = params.d, params.m
+        Q = np.asarray(noise_cov, dtype=np.float64)
+        Q = Q * np.eye(d) if Q.ndim == 0 else Q
+        zero = jnp.asarray(0.0)
+        return cls(
+            A=jnp.zeros((d, d)), B=jnp.zeros((d, m)), noise_chol=jnp.asarray(psd_sqrt(Q)),
+            h0=jnp.asarray(np.zeros(d) if h0 is None else np.asarray(h0, np.float64)),
+            gate_value=jnp.zeros(d), W=jnp.zeros((d, m)), U=jnp.zeros((d, d)), b=jnp.zeros(d),
+            sigmoid=zero, leaky=jnp.asarray(1.0), input_scale=jnp.asarray(float(input_scale)),
+            rademacher=jnp.asarray(1.0 if input_law == "rademacher" else 0.0), tanh=zero,
+            s6_A=jnp.asarray(params.A.ravel()), s6_dt_weight=jnp.asarray(params.dt_weight),
+            s6_dt_bias=jnp.asarray(params.dt_proj_bias), s6_B=jnp.asarray(params.x_proj_B), s6=True,
+        )
+
     def replace(self, **changes) -> "Model":
         return dataclasses.replace(self, **changes)
 
@@ -167,8 +202,26 @@ def gate(model: Model, x: jax.Array, h: jax.Array) -> jax.Array:
     return jnp.where(model.sigmoid > 0.5, act, model.gate_value)
 
 
+def s6_transition(model: Model, x: jax.Array):
+    """The S6 update's input-dependent diagonal transition for inputs x (..., m).
+
+    Δ = softplus(W_Δ x + b_Δ) (..., m); per state coordinate i = c·N + n: log-decay Δ_c·A_i, drive
+    Δ_c·(P_B x)_n·x_c.  Returns (log-decay, drive), each (..., d): h_t = exp(log-decay) ⊙ h_{t−1} + drive + w_t,
+    and the gate in the paper's sense is G = 1 − exp(log-decay).
+    """
+    m, N = model.m, model.s6_B.shape[0]
+    delta = jax.nn.softplus(x @ model.s6_dt_weight.T + model.s6_dt_bias)      # (..., m)
+    per_state = jnp.repeat(delta, N, axis=-1)                                  # Δ_c at i = c·N + n
+    bx = x @ model.s6_B.T                                                      # (..., N)
+    drive = per_state * jnp.repeat(x, N, axis=-1) * jnp.tile(bx, (1,) * (bx.ndim - 1) + (m,))
+    return per_state * model.s6_A, drive
+
+
 def step(model: Model, h: jax.Array, x: jax.Array, w: jax.Array):
     """One update of one state; returns (h_t, G) so checks can see the gate."""
+    if model.s6:
+        log_decay, drive = s6_transition(model, x)
+        return jnp.exp(log_decay) * h + drive + w, -jnp.expm1(log_decay)
     g = gate(model, x, h)
     pre = model.A @ h + model.B @ x
     h_new = g * pre + model.leaky * (1.0 - g) * h + w
@@ -290,6 +343,10 @@ def _batched_step(model: Model, h: jax.Array, x: jax.Array, w: jax.Array):
     kinds are selected elementwise, not branched: measured, ``lax.cond`` here breaks XLA's fusion and costs
     more than the activations it would skip.
     """
+    if model.s6:
+        log_decay, drive = s6_transition(model, x)                            # (P, d): one per path
+        return jnp.exp(log_decay)[:, None, :] * h + drive[:, None, :] + w, \
+            jnp.broadcast_to(-jnp.expm1(log_decay)[:, None, :], h.shape)
     pre = h @ model.A.T + (x @ model.B.T)[:, None, :]
     z = h @ model.U.T + (x @ model.W.T)[:, None, :] + model.b
     act = jnp.where(model.tanh > 0.5, jnp.tanh(z), jax.nn.sigmoid(z))

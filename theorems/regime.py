@@ -20,6 +20,7 @@ import numpy as np
 from .._errors import SsmverifyError
 from ._claim import Setting
 from .model import Model
+from .s6 import S6Error, S6Params, s6_from_table
 
 __all__ = ["Regime", "RegimeError", "load_regime", "parse_regime", "MAX_STEPS", "MAX_REGIME_BYTES",
            "PARAMETRIC_GATES", "gate_activation"]
@@ -54,6 +55,10 @@ def declare_settings(claim) -> None:
     for table, keys in claim.settings.items():
         SETTINGS_TABLES[table] = dict(keys)
 _MODEL_KEYS = {"form", "A", "B", "noise_cov", "h0", "gate"}
+# Form "s6" (Mamba's selective scan): no A, B or gate table; its own arrays, or a checkpoint file.
+_S6_MODEL_KEYS = {"form", "noise_cov", "h0", "A_log", "dt_proj_weight", "dt_proj_bias", "x_proj_dt", "x_proj_B",
+                  "weights", "layer", "channels"}
+FORMS = ("gated", "leaky", "s6")
 _GATE_KEYS = {"constant": {"kind", "value"}, "sigmoid": {"kind", "W", "U", "b"}, "tanh": {"kind", "W", "U", "b"}}
 # The parametric gates g_i = φ(W_i·x + U_i·h + b_i): the sigmoid (§3.0.4, values in (0, 1)) and tanh (§3.0.5, as the
 # paper writes it: values in (−1, 1), outside the [0, 1] its model assumes elsewhere).
@@ -99,6 +104,7 @@ class Regime:
     input_scale: float
     description: str = ""
     settings: dict = dataclasses.field(default_factory=dict)
+    s6: S6Params | None = None        # form "s6": Mamba's selective scan (A, B then hold only the shapes)
 
     @property
     def d(self) -> int:
@@ -131,11 +137,23 @@ class Regime:
         with np.errstate(over="ignore", invalid="ignore"):
             s2 = np.float64(self.input_scale) ** 2   # NumPy: overflow gives inf, not an exception
             inputs = s2 * np.sum(self.B * self.B) if s2 > 0.0 else 0.0   # no inputs: no term (not 0·inf)
+            if self.s6 is not None and s2 > 0.0:
+                inputs = self._s6_drive_power()
             innovation = float(np.sqrt(inputs + np.trace(self.noise_cov)))
         if math.isfinite(innovation) and innovation > 0.0:
             return innovation
         h0 = float(np.linalg.norm(self.h0))
         return h0 if math.isfinite(h0) and h0 > 0.0 else 1.0
+
+    def _s6_drive_power(self) -> float:
+        """E‖drive(x)‖² of the S6 form (its counterpart of s²‖B‖²_F), averaged over 4096 fixed inputs drawn
+        from the regime's input law with a fixed seed: it only sets default lengths, never a verdict."""
+        from .s6 import transition
+
+        z = np.random.default_rng(0).standard_normal((4096, self.m))
+        x = self.input_scale * (np.where(z >= 0.0, 1.0, -1.0) if self.input_law == "rademacher" else z)
+        _, drive = transition(self.s6, x)
+        return float(np.mean(np.sum(drive * drive, axis=-1)))
 
     def fingerprint(self) -> str:
         """A digest of everything that defines the model and its settings (for memoisation)."""
@@ -143,6 +161,7 @@ class Regime:
                                  sorted((k, sorted(v.items())) for k, v in self.settings.items()))).encode())
         for arr in (self.A, self.B, self.noise_cov, self.h0, self.gate_value, self.W, self.U, self.b):
             h.update(b"none" if arr is None else np.ascontiguousarray(arr).tobytes())
+        h.update(b"paper" if self.s6 is None else self.s6.key())
         return h.hexdigest()
 
     def setting(self, table: str, key: str):
@@ -150,6 +169,9 @@ class Regime:
         return self.settings.get(table, {}).get(key, SETTINGS_TABLES[table][key].default)
 
     def model(self) -> Model:
+        if self.s6 is not None:
+            return Model.build_s6(self.s6, self.noise_cov, h0=self.h0, input_law=self.input_law,
+                                  input_scale=self.input_scale)
         return Model.build(
             self.A, self.B, self.noise_cov, form=self.form,
             gate_value=self.gate_value, W=self.W, U=self.U, b=self.b, h0=self.h0,
@@ -241,9 +263,11 @@ class _Reader:
         return arr
 
 
-def parse_regime(data: dict, source: str, known_claims=None) -> Regime:
+def parse_regime(data: dict, source: str, known_claims=None, base_dir: str | Path | None = None) -> Regime:
     """Validate parsed TOML ``data``; ``source`` names the file in messages.
 
+    ``base_dir``: the folder a relative ``model.weights`` path (form "s6") is read from (default: the
+    current directory).
     ``known_claims``: the claims a ``claims = [...]`` list may name — a mapping ``id -> Claim`` (then only
     the settings tables those claims declare are allowed), or a collection of ids (every declared table is
     allowed), or None (no check of the ids).
@@ -271,18 +295,28 @@ def parse_regime(data: dict, source: str, known_claims=None) -> Regime:
         claims = tuple(dict.fromkeys(raw))
 
     model = r.table(data, "model", "model")
-    r.unknown(model, _MODEL_KEYS, "model.")
-    form = r.string(model, "form", "model.form", choices=("gated", "leaky"))
-    if "A" not in model:
-        r.fail("model.A", "missing required key")
-    A = r.array(model["A"], "model.A", (None, None))
-    d = A.shape[0]
-    if A.shape != (d, d):
-        r.fail("model.A", f"must be square (d×d), got {A.shape[0]}×{A.shape[1]}")
-    if "B" not in model:
-        r.fail("model.B", "missing required key")
-    B = r.array(model["B"], "model.B", (d, None))
-    m = B.shape[1]
+    form = r.string(model, "form", "model.form", choices=FORMS)
+    r.unknown(model, _S6_MODEL_KEYS if form == "s6" else _MODEL_KEYS, "model.")
+    s6 = None
+    if form == "s6":
+        try:
+            s6 = s6_from_table(model, regime_file=None if base_dir is None else Path(base_dir) / "regime.toml",
+                               where=f"{source}: model")
+        except S6Error as exc:
+            raise RegimeError(str(exc)) from None
+        d, m = s6.d, s6.m
+        A, B = np.zeros((d, d)), np.zeros((d, m))   # shapes only: the S6 update is in ``s6``
+    else:
+        if "A" not in model:
+            r.fail("model.A", "missing required key")
+        A = r.array(model["A"], "model.A", (None, None))
+        d = A.shape[0]
+        if A.shape != (d, d):
+            r.fail("model.A", f"must be square (d×d), got {A.shape[0]}×{A.shape[1]}")
+        if "B" not in model:
+            r.fail("model.B", "missing required key")
+        B = r.array(model["B"], "model.B", (d, None))
+        m = B.shape[1]
 
     if "noise_cov" not in model:
         r.fail("model.noise_cov", "missing required key")
@@ -308,11 +342,13 @@ def parse_regime(data: dict, source: str, known_claims=None) -> Regime:
 
     h0 = r.array(model["h0"], "model.h0", (d,)) if "h0" in model else np.zeros(d)
 
-    gate = r.table(model, "gate", "model.gate")
-    kind = r.string(gate, "kind", "model.gate.kind", choices=("constant",) + PARAMETRIC_GATES)
-    r.unknown(gate, _GATE_KEYS[kind], "model.gate.")
+    gate = r.table(model, "gate", "model.gate") if s6 is None else {}
+    kind = "s6" if s6 is not None else r.string(gate, "kind", "model.gate.kind", choices=("constant",) + PARAMETRIC_GATES)
+    r.unknown(gate, _GATE_KEYS.get(kind, set()), "model.gate.")
     gate_value = W = U = b = None
-    if kind == "constant":
+    if kind == "s6":
+        pass   # the gate G = 1 − exp(Δ A) is built into the form
+    elif kind == "constant":
         if "value" not in gate:
             r.fail("model.gate.value", "missing required key for a constant gate")
         raw_v = gate["value"]
@@ -368,7 +404,7 @@ def parse_regime(data: dict, source: str, known_claims=None) -> Regime:
     return Regime(
         name=name, source=source, claims=claims, form=form, A=A, B=B, noise_cov=Q, h0=h0,
         gate_kind=kind, gate_value=gate_value, W=W, U=U, b=b, input_law=law, input_scale=scale,
-        description=description, settings=settings,
+        description=description, settings=settings, s6=s6,
     )
 
 
@@ -402,4 +438,4 @@ def load_regime(path: str | Path, known_claims=None, source: str | None = None) 
         raise RegimeError(f"{source}: not valid TOML: nested too deeply") from None
     except ValueError as exc:   # a value tomllib cannot convert, e.g. an integer of thousands of digits
         raise RegimeError(f"{source}: not valid TOML: {str(exc)[:200]}") from None
-    return parse_regime(data, source, known_claims)
+    return parse_regime(data, source, known_claims, base_dir=path.parent)
