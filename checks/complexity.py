@@ -50,7 +50,7 @@ from ..theorems.complexity import (COMPLEXITY, CORRECTED_STATEMENT, FLOP_UNIT, c
 from ..theorems.entropy_positive import draw_inputs
 from ..theorems.model import psd_sqrt
 
-from ._base import SECONDS_PER_FLOP, SECONDS_PER_ROW, Check, Settings
+from ._base import SECONDS_PER_FLOP, SECONDS_PER_ROW, Check, Settings, not_applicable
 from ._verdict import exact_comparison
 
 __all__ = ["ComplexityCheck", "fit_exponent", "measure_timings", "visited_gates"]
@@ -250,6 +250,8 @@ class ComplexityCheck(Check):
         return 0                 # exact counts only; timings never decide
 
     def estimate(self, regime: Regime, settings: Settings) -> tuple[float, float]:
+        if self.claim.reason_not_applicable(regime) is not None:
+            return 0.0, SECONDS_PER_ROW
         d, m = regime.d, regime.m
         seconds = SECONDS_PER_ROW
         bytes_ = 8.0 * 4 * (d * d + d * m)
@@ -264,6 +266,9 @@ class ComplexityCheck(Check):
         return bytes_, seconds
 
     def run(self, regime: Regime, settings: Settings):
+        reason = self.claim.reason_not_applicable(regime)
+        if reason is not None:             # Mamba's S6: see theorems.complexity.S6_REASON; nothing is counted
+            return not_applicable(self.claim, regime, reason)
         d, m, form, kind = regime.d, regime.m, regime.form, regime.gate_kind
         reads = gate_reads_state(regime)
         exact = effective_dimension_exact(regime)

@@ -11,6 +11,7 @@ H(h_t | x_{1:t}) = E_x[½ log₂ det(2πe Σ_t(x))] bits, t = 1..T (T = STEPS):
   t ≥ 2 the conditional entropy is the mean over Monte Carlo input paths of the
   exact per-path entropy, a one-sided mean comparison (skew-robust) against 0, the
   point most likely to violate chosen by a pilot (sample splitting);
+* Mamba's S6: the input-only case with M(x) = diag(exp(Δ(x)A)) (Σ_1 = Q exactly, t ≥ 2 Monte Carlo);
 * gate reading h: not applicable (h_t | x_{1:t} is not Gaussian).
 
 A singular Σ_t (zero noise in some direction) has entropy −∞: exact.  An

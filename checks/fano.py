@@ -4,7 +4,8 @@ Each Monte Carlo path runs the JAX simulator for T = ``[fano] steps`` steps from
 h_0 and records (x_t, h_t) at every step; for every horizon t ≤ T the pair
 (x_{1:t}, h_t) is one draw of the joint law.  For each draw the exact posterior
 p(x_{1:t} | h_t) over all |X|^t sequences is computed from the Gaussian
-likelihoods of ``theorems.fano.conditional_laws`` (uniform prior, log-sum-exp),
+likelihoods of ``theorems.fano.conditional_laws`` (uniform prior, log-sum-exp; for Mamba's S6 the
+transition is the input's diagonal decay and drive, ``theorems.fano.symbol_transitions``),
 and gives exact per-sample terms, in bits:
 
 * ent_i = −Σ_x p(x | h_i) log₂ p(x | h_i), whose mean is H(x_{1:t} | h_t)
@@ -340,7 +341,7 @@ class _FanoBase(Check):
         n = SAMPLES_PER_PATH * total_paths(settings, settings.max_stages)
         mem, seconds = simulation_estimate(n, T, 1, 1, d, m, d + m)
         steps = decodable_steps(regime)
-        per_sequence = d + (d * d if regime.gate_kind == "sigmoid" else 0)   # input-gated: a covariance each
+        per_sequence = d + (d * d if regime.gate_kind != "constant" else 0)  # input-gated, S6: a covariance each
         laws = sum(2.0 ** (m * t) for t in steps) * per_sequence * 8 * 2
         block = min(n, max(1, _ROWS_TIMES_SEQUENCES >> m)) * d * d * 8 + _ROWS_TIMES_SEQUENCES * 8 * 10
         mem = max(mem, laws + block + n * len(steps) * 5 * 8 * 2)
@@ -381,6 +382,10 @@ class _FanoBase(Check):
         if len(steps) < T:
             caveats.append(f"horizons t > {max(steps)} are not evaluated: 2^(m·t) sequences exceed the "
                            f"enumeration limit 2^{MAX_SEQUENCE_BITS}")
+        if regime.form == "s6":
+            caveats.append("S6: the drive Δ_c(x)·(P_B x)_n·x_c is quadratic in x, so a symbol and its negation leave "
+                           "the same drive except through the change of Δ between them: the sign of the inputs is "
+                           "weakly recorded, which the exact posterior accounts for")
         if 1 in steps and m == 1:
             caveats.append("t = 1 with binary inputs: the paper's and the weak bound are ≤ 0 there (H ≤ 1 bit), "
                            "so they hold trivially, and with K = 2 the strong form is an equality for every "
@@ -388,7 +393,9 @@ class _FanoBase(Check):
         details = {
             "hypotheses": hypotheses_json(claim, regime),
             "rests_on": ("exact posterior p(x_{1:t} | h_t) over all |X|^t input sequences (h_t is Gaussian given "
-                         "x_{1:t} because the gate does not depend on h); ĥ_t = h_t; P_e is the MAP decoder's "
+                         + ("x_{1:t} because S6's transition diag(exp(Δ(x)A)) and drive Δ(x)(P_B x)x read only the "
+                            "input" if regime.form == "s6" else "x_{1:t} because the gate does not depend on h")
+                         + "); ĥ_t = h_t; P_e is the MAP decoder's "
                          "error; H and P_e are means of exact per-sample terms (defensive importance sampling: half "
                          "the paths with the noise sd doubled, weights p/(½p + ½p₂) ≤ 2), so only Monte Carlo "
                          "error remains"),

@@ -5,7 +5,8 @@ toolkit's simulator.  At every visited (h_{t−1}, x_t, w_t) the observer evalua
 
 * the *zero-gate retention error* r⁰_{t,i}: the model's own update (``theorems.model.step``)
   with G_i set to 0, minus h_{t−1,i} + w_{t,i}, for every component i — what the update does
-  to a closed component at the states the chain actually visits (leaky: 0; gated: −h_{t−1,i});
+  to a closed component at the states the chain actually visits (leaky: 0; gated: −h_{t−1,i}; Mamba's S6,
+  whose G = 1 − exp(ΔA) is 0 exactly at Δ = 0: the update at Δ = 0, i.e. decay 1 and drive 0, so 0);
 * the *measured* retention error r_{t,i} = h_{t,i} − h_{t−1,i} − w_{t,i} of the simulated step,
   summed over the components whose gate is 0 at that step (constant gates with zero entries;
   a sigmoid gate only where float64 rounds it to 0; a tanh gate where its pre-activation is 0),
@@ -15,7 +16,7 @@ Decision (one comparison, the zero-gate error E[mean_{t,i} |r⁰_{t,i}|] against
 
 * every path's error within its own rounding allowance (SAMPLE_RTOL × the magnitudes
   |h_{t−1,i}| + |w_{t,i}| that entered it): exact, holds;
-* leaky form otherwise: exact comparison (never statistical: the algebra gives r⁰ ≡ 0);
+* leaky form and S6 otherwise: exact comparison (never statistical: the algebra gives r⁰ ≡ 0);
 * gated form otherwise: a one-sided skew-robust mean test at the run's level (exact when the
   per-path errors do not vary, e.g. deterministic visited states) — the row's one statistical
   comparison.
@@ -65,7 +66,13 @@ def _observe(model, t, hs_prev, hs, x, w, g):
     """Per step, of chain 0 (the only one): see the module docstring.  Means over components are sums of
     terms already divided by d, so they stay finite wherever every term is."""
     d = hs.shape[-1]
-    shut = model.replace(sigmoid=jnp.zeros_like(model.sigmoid), gate_value=jnp.zeros_like(model.gate_value))
+    if model.s6:
+        # S6: G = 1 − exp(Δ A) is 0 exactly where Δ = softplus(W_Δ x + b_Δ) is 0; Δ = 0 is the limit b_Δ → −∞
+        # (softplus(−∞) = 0 exactly), where the decay is 1 and the drive Δ (P_B x) x vanishes.
+        shut = model.replace(s6_dt_weight=jnp.zeros_like(model.s6_dt_weight),
+                             s6_dt_bias=jnp.full_like(model.s6_dt_bias, -jnp.inf))
+    else:
+        shut = model.replace(sigmoid=jnp.zeros_like(model.sigmoid), gate_value=jnp.zeros_like(model.gate_value))
     h0_new = jax.vmap(lambda h, wc: step(shut, h, x, wc)[0])(hs_prev, w)       # the update with G = 0
     hp, h, wc, gc = hs_prev[0], hs[0], w[0], g[0]
     r0 = jnp.abs(h0_new[0] - (hp + wc))          # |r⁰|: zero-gate retention error
@@ -150,7 +157,13 @@ class GateRetainsCheck(SimulatorCheck):
             "retention is read up to the process noise w_t, which the model adds to every component: the literal "
             "h_{t,i} = h_{t−1,i} fails in both forms wherever Q_ii > 0",
         ]
-        if form == "gated":
+        if form == "s6":
+            caveats.append("S6 (Mamba's selective scan): G_i = 1 − exp(Δ_c A_i) is 0 only in the limit Δ_c → 0 "
+                           "(softplus > 0), where the decay exp(Δ_c A_i) is 1 and the drive Δ_c (P_B x)_n x_c is 0, so "
+                           "G_i = 0 gives r = 0 exactly; near 0, r = −G_i h_{t−1,i} + Δ_c (P_B x)_n x_c is proportional "
+                           "to G_i (Δ_c = log(1 − G_i)/A_i ≈ G_i/|A_i|), so 'close to zero retains' holds too; the "
+                           "update is evaluated at Δ = 0 (W_Δ = 0, b_Δ = −∞)")
+        elif form == "gated":
             caveats.append("gated form (§2.2, §5.4): h_{t,i} = G_i(A h_{t−1} + B x_t)_i + w_{t,i} has no (1 − G_i) "
                            "h_{t−1,i} term, so G_i = 0 resets the component to the noise (r = −h_{t−1,i})")
         else:
@@ -178,25 +191,27 @@ class GateRetainsCheck(SimulatorCheck):
             caveats.append(f"the state left float64's range on {agg['overflowed']} of {agg['n']} paths: each is "
                            "evaluated on its steps before the first non-finite value (an observation)")
         context = _smallest_gate_context(agg)
-        if context and regime.gate_is_parametric:
+        if context and (regime.gate_is_parametric or form == "s6"):
             caveats.append(
                 (f"on the {context['steps']} steps with the smallest gate value (g ≤ {context['g_max']:.3g}) the "
-                 if regime.gate_kind == "sigmoid" else
+                 if regime.gate_kind in ("sigmoid", "s6") else
                  f"on the {context['steps']} steps with the gate value closest to 0 (|g| ≤ {context['g_abs_max']:.3g}) the ")
                 + f"measured |r| averages {context['r_mean']:.4g} against |h_{{t−1,i}}| = {context['h_mean']:.4g} "
                 f"(|r|/|h| = {context['ratio']:.3g}); as g_i → 0 the update gives "
                 + ("|r| → |h_{t−1,i}| in the gated form (the state is lost)" if form == "gated" else
+                   "|r| ≈ g_i|h_{t−1,i} + (P_B x)_n x_c/|A_i|| → 0 in S6 (the state is kept)" if form == "s6" else
                    "|r| = g_i|p_i − h_{t−1,i}| → 0 in the leaky form (the state is kept)"))
         out = {
             "rests_on": ("the model's own update evaluated with G_i = 0 at the states the simulated chain visits; "
                          + ("exact (the leaky algebra gives r ≡ 0)" if form == "leaky" else
+                            "exact (S6 at Δ = 0: decay 1, drive 0, so r ≡ 0)" if form == "s6" else
                             "one-sided Monte Carlo mean test over paths (exact when the paths agree)")),
             "caveats": caveats,
             "units": "state units (retention errors); gate values dimensionless",
             "statistic_name": "E[mean over t ≤ T and components i of |r⁰_{t,i}|], r⁰ = the update at G_i = 0 minus "
                               "(h_{t−1,i} + w_{t,i}) (state units)",
             "bound_name": "0 (the state retained, up to the noise)",
-            "method": "exact" if form == "leaky" else "monte-carlo mean over paths (exact when the paths agree)",
+            "method": "exact" if form in ("leaky", "s6") else "monte-carlo mean over paths (exact when the paths agree)",
             "closed_form": CLOSED_FORM[form],
             "form": form, "steps": steps_of(regime),
             "zero_gate_components": zeros,
@@ -275,8 +290,8 @@ def _deciding(regime, agg, level, decides, meta) -> Comparison:
                         "entered it): the state is retained exactly")
         c = exact_comparison(DECIDING, float(np.mean(x)), 0.0, "<=", n=x.size, decides=decides, meta=meta,
                              tolerance=tol)
-    elif regime.form == "leaky":
-        meta["note"] = ("leaky form: the algebra gives r⁰ ≡ 0, yet the evaluated update differs from "
+    elif regime.form in ("leaky", "s6"):
+        meta["note"] = (f"{regime.form} form: the algebra gives r⁰ ≡ 0, yet the evaluated update differs from "
                         "h_{t−1,i} + w_{t,i} beyond rounding on some path (exact comparison of the evaluated update)")
         c = exact_comparison(DECIDING, float(np.mean(x)), 0.0, "<=", n=x.size, decides=decides, meta=meta,
                              tolerance=tol)

@@ -45,6 +45,14 @@ free parameters, a program of s additions and scalings realises at most a
 identically 0 (no work, dim_eff = 0), or for models outside the class (e.g. a
 diagonal A, where an active row costs O(m); not the paper's O(d²) baseline).
 
+Mamba's selective scan (form "s6"): not applicable.  The claim is about the paper's class, a general
+dense A whose O(d²) recurrence the gate is said to reduce to O(dim_eff²) by skipping components.  S6's
+transition is diagonal (outside that class) and its gate G = 1 − exp(ΔA) ∈ (0, 1) is never 0, so no
+component is skipped and none needs a row of a dense matrix: one step costs Θ(m·(r + N)) for the
+projections (Δ through rank r, B_t = P_B x_t) and Θ(m·N) = Θ(d) for the elementwise decay, drive and
+update, whatever Σ_i G_i is.  There is no dense baseline for the gate to reduce, so the row is
+NOT_APPLICABLE with that reason (:func:`applicable`) rather than decided on a different question.
+
 Corrected.  With k = #{i : G_i ≠ 0} ≥ dim_eff (k = d for a soft gate), one update
 costs Θ(k·(d + m)) flops — exactly 2k(d + m) (gated) or 2k(d + m + 1) (leaky) —
 plus the gate's own cost, Θ(d·m) (input-only sigmoid) or Θ(d·(d + m)) (a gate
@@ -63,7 +71,7 @@ from . import _constants as K
 from ._claim import Claim, Hypothesis, Setting
 
 __all__ = [
-    "COMPLEXITY", "CORRECTED_STATEMENT", "COMPLEXITY_SETTINGS", "FLOP_UNIT",
+    "COMPLEXITY", "CORRECTED_STATEMENT", "S6_REASON", "COMPLEXITY_SETTINGS", "FLOP_UNIT",
     "matvec_flops", "dense_flops", "sparse_flops", "noise_flops", "gate_flops", "step_flops",
     "sigmoid_gate", "tanh_gate", "dense_update", "sparse_update", "active_components",
     "count_polynomial", "exponent_in_d", "gate_reads_state", "effective_dimension_exact", "tanh_zero_components",
@@ -257,8 +265,26 @@ def tanh_zero_components(regime) -> list[int]:
     return [int(i) for i in np.flatnonzero(rows)]
 
 
+S6_REASON = ("Mamba's selective scan (form s6) is outside the class this claim is about: §5 and §7 compare the gate "
+             "with the O(d²) update of a general dense A, while S6's transition exp(ΔA) is diagonal and its gate "
+             "G = 1 − exp(ΔA) ∈ (0, 1) is never 0, so no component is skipped; one S6 step costs Θ(m·(r + N)) flops "
+             "for the projections (Δ through dt rank r, B_t = P_B x_t) plus Θ(m·N) = Θ(d) for the elementwise decay, "
+             "drive and update, whatever Σ_i G_i is — there is no dense baseline for the gate to reduce")
+
+
+def applicable(regime) -> str | None:
+    """None for the paper's forms; for S6 the reason the claim's question (a gate reducing a dense update) does not
+    arise (see the module docstring)."""
+    return S6_REASON if regime.form == "s6" else None
+
+
 def _hypotheses(regime) -> tuple[Hypothesis, ...]:
     d, m = regime.d, regime.m
+    if regime.form == "s6":
+        p = regime.s6
+        return (Hypothesis("A ∈ ℝ^{d×d}, B ∈ ℝ^{d×m} general matrices (§2; the O(d²) dense baseline of §5, §7)", False,
+                           f"S6: diagonal transition exp(Δ_c A[c, n]) on d = m·N = {p.m}·{p.N} = {d} components, dt "
+                           f"rank r = {p.r}; gate G = 1 − exp(ΔA) ∈ (0, 1), never 0"),)
     if regime.gate_kind == "constant":
         total, k = effective_dimension_exact(regime)
         gate = Hypothesis("a gate G ∈ [0, 1]^d selects the components updated (§4.5)", True,
@@ -304,4 +330,6 @@ COMPLEXITY = Claim(
     kind="paper",
     hypotheses=_hypotheses,
     settings=COMPLEXITY_SETTINGS,
+    applicable=applicable,
+    forms=("gated", "leaky", "s6"),
 )

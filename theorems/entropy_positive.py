@@ -19,6 +19,11 @@ soon as det(2πe Q) < 1, e.g. Q = qI with q < 1/(2πe) ≈ 0.0585, and −∞ fo
 singular Q.  When the gate reads h, h_t given x_{1:t} is not Gaussian and the
 claim is not evaluated here.
 
+Mamba's selective scan (form "s6").  h_t = decay(x_t) ⊙ h_{t−1} + drive(x_t) + w_t with
+decay(x)_i = exp(Δ(x)_c A_i) and drive(x)_i = Δ(x)_c (P_B x)_n x_c (i = c·N + n) reads only the input,
+so the same holds with M(x) = diag(decay(x)): Σ_t = D_t Σ_{t−1} D_t + Q, D_t = diag(decay(x_t)), an
+input-gated chain whose Σ_1 = Q (the entropy at t = 1 is again ½ log₂ det(2πe Q)).
+
 Corrected.  H(h_t | x_{1:t}) = E_x[½ log₂ det(2πe Σ_t(x))] ≥ ½ log₂ det(2πe Q), which
 can have either sign; what the noise does guarantee is H > −∞ (and hence a finite
 I(h_t; x_{1:t})) exactly when Q is non-singular.
@@ -65,7 +70,8 @@ def _hypotheses(regime) -> tuple[Hypothesis, ...]:
                    f"eigenvalues of Q: {', '.join(f'{v:.4g}' for v in lam)}"
                    + ("" if lam.min() > 0 else " (singular: a degenerate Gaussian)")),
         Hypothesis("h_t | x_{1:t} Gaussian (gate does not read h)", gauss,
-                   "constant or input-only gate" if gauss else "the gate reads h (U ≠ 0)"),
+                   ("S6: the decay exp(Δ(x)A) and the drive Δ(x)(P_B x)x read only the input" if regime.form == "s6"
+                    else "constant or input-only gate") if gauss else "the gate reads h (U ≠ 0)"),
     ) + K.gate_range_hypotheses(regime, needed=False, why=(
         "the entropy of h_t given x_{1:t} does not involve the gate's range: Σ_t(x) = M(x_t) Σ_{t−1} M(x_t)ᵀ + Q "
         "holds for any gate values, and Σ_1 = Q whatever the gate"))
@@ -104,6 +110,13 @@ def conditional_covariances_input_gated(regime, xs: np.ndarray) -> np.ndarray:
     eye = np.eye(d)
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(T):
+            if regime.form == "s6":                  # M = diag(decay(x_t)): D Σ D elementwise
+                from .s6 import transition
+                decay, _ = transition(regime.s6, xs[:, t, :])
+                S = decay[:, :, None] * S * decay[:, None, :] + Q[None]
+                S = 0.5 * S + 0.5 * np.swapaxes(S, 1, 2)
+                out[:, t] = S
+                continue
             if regime.gate_kind == "constant":
                 g = np.broadcast_to(np.asarray(regime.gate_value, float), (n, d))
             else:
@@ -157,4 +170,5 @@ ENTROPY_POSITIVE = Claim(
     kind="paper",
     hypotheses=_hypotheses,
     applicable=entropy_reason,
+    forms=("gated", "leaky", "s6"),
 )

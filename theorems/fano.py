@@ -30,6 +30,17 @@ c(x) = diag(g(x)) B x.  Given x_{1:t}, h_t is Gaussian with mean
 μ_t = M(x_t) μ_{t−1} + c(x_t) (μ_0 = h_0) and covariance
 P_t = M(x_t) P_{t−1} M(x_t)ᵀ + Q (P_0 = 0).  Enumerating the K sequences gives
 the exact posterior p(x_{1:t} | h_t) under the uniform prior, for any h_t.
+
+Mamba's selective scan (form "s6", ``theorems/s6.py``).  Its update is of the same kind:
+h_t = decay(x_t) ⊙ h_{t−1} + drive(x_t) + w_t, with the diagonal transition
+M(x) = diag(exp(Δ(x)_c A[c, n])) and the drive c(x)_i = Δ(x)_c (P_B x)_n x_c (i = c·N + n), both
+functions of the input alone.  So, given x_{1:t}, h_t is again Gaussian, with
+μ_t = Σ_k (Π_{j>k} decay(x_j)) ⊙ drive(x_k) + (Π_j decay(x_j)) ⊙ h_0 and
+P_t = Σ_k D_k Q D_k, D_k = diag(Π_{j>k} decay(x_j)) — the same recursions with M(x) diagonal — and the
+exact posterior is computed the same way.  One feature of S6 matters for decoding: the drive is
+quadratic in x (Δ(x)·(P_B x)_n·x_c), so x and −x give the same drive up to the change of Δ between
+them; their sign is carried only by Δ's dependence on x (through the rank-r projection W_Δ), and can
+be nearly lost, which H(x_{1:t} | h_t) measures exactly.
 """
 
 from __future__ import annotations
@@ -49,7 +60,7 @@ FANO_SETTINGS = {"fano": {"steps": Setting("int>0", 6, "largest horizon t of the
 __all__ = [
     "FANO", "FANO_CORRECTED", "MAX_SEQUENCE_BITS", "ConditionalLaw", "alphabet_bits", "fano_steps",
     "decodable_steps", "exact_posterior_reason", "conditional_laws", "paper_bound", "weak_bound",
-    "strong_bound", "fano_phi", "max_error", "horizon_issue", "RESOLUTION_RTOL",
+    "strong_bound", "fano_phi", "max_error", "horizon_issue", "RESOLUTION_RTOL", "symbol_transitions",
 ]
 
 # Enumeration limit: at most 2^MAX_SEQUENCE_BITS input sequences per horizon t
@@ -135,6 +146,28 @@ def _symbols(regime) -> np.ndarray:
     return regime.input_scale * np.where(bits == 1, 1.0, -1.0)
 
 
+def symbol_transitions(regime, symbols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(M(x), c(x)) for each symbol (rows of ``symbols``): M (S, d, d), c (S, d), for a gate that does not
+    depend on h — h_t = M(x_t) h_{t−1} + c(x_t) + w_t.
+
+    Gated: M = diag(g) A; leaky: M = I − diag(g)(I − A); both with c = diag(g) B x.  S6: M = diag(decay(x)),
+    c = drive(x) (``theorems.s6.transition``)."""
+    d = regime.d
+    if regime.form == "s6":
+        from .s6 import transition
+        decay, drive = transition(regime.s6, symbols)              # (S, d) each
+        Ms = np.zeros((symbols.shape[0], d, d))
+        Ms[:, np.arange(d), np.arange(d)] = decay
+        return Ms, drive
+    gates = _gate_values(regime, symbols)                          # (S, d)
+    eye = np.eye(d)
+    if regime.form == "gated":
+        Ms = gates[:, :, None] * regime.A[None]                     # diag(g) A
+    else:
+        Ms = eye[None] - gates[:, :, None] * (eye - regime.A)[None]  # I − diag(g)(I − A)
+    return Ms, gates * (symbols @ regime.B.T)                      # diag(g) B x
+
+
 def _gate_values(regime, symbols: np.ndarray) -> np.ndarray:
     """g(x) for each symbol (rows), for a gate that does not depend on h."""
     if regime.gate_kind == "constant":
@@ -149,13 +182,7 @@ def conditional_laws(regime, steps: int) -> list[ConditionalLaw]:
         raise ValueError("the gate depends on the state: h_t given x_{1:t} is not Gaussian")
     d = regime.d
     symbols = _symbols(regime)
-    gates = _gate_values(regime, symbols)                          # (S, d)
-    eye = np.eye(d)
-    if regime.form == "gated":
-        Ms = gates[:, :, None] * regime.A[None]                     # diag(g) A
-    else:
-        Ms = eye[None] - gates[:, :, None] * (eye - regime.A)[None]  # I − diag(g)(I − A)
-    cs = gates * (symbols @ regime.B.T)                            # diag(g) B x
+    Ms, cs = symbol_transitions(regime, symbols)                   # (S, d, d), (S, d)
     shared_cov = regime.gate_kind == "constant"
     means = np.asarray(regime.h0, float)[None]
     covs = np.zeros((1, d, d))
@@ -280,6 +307,7 @@ FANO = Claim(
     hypotheses=fano_hypotheses,
     applicable=applicable,
     settings=FANO_SETTINGS,
+    forms=("gated", "leaky", "s6"),
 )
 
 FANO_CORRECTED = Claim(
@@ -303,4 +331,5 @@ FANO_CORRECTED = Claim(
     hypotheses=fano_hypotheses,
     applicable=applicable,
     settings=FANO_SETTINGS,
+    forms=("gated", "leaky", "s6"),
 )

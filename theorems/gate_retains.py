@@ -24,7 +24,17 @@ gate (§3.0.5) is 0 exactly where its pre-activation is, but its values lie in (
 the G_i ∈ [0, 1] of §4.5 that the statement assumes: its rows are not applicable (the
 measurement is still reported) unless every value the model allows is ≥ 0.
 
-Corrected.  Retention at a closed gate is a property of the leaky form only; in the
+Mamba's selective scan (form "s6").  Its update h_{t,i} = exp(Δ_c A_i) h_{t−1,i} + Δ_c (P_B x_t)_n x_{t,c} + w_{t,i}
+(i = c·N + n, Δ = softplus(W_Δ x_t + b_Δ) > 0, A_i < 0) has the gate G_i = 1 − exp(Δ_c A_i) ∈ [0, 1), and
+Δ_c = log(1 − G_i)/A_i is a function of G_i.  So the update as a function of the gate is
+
+    s6:  r_{t,i} = −G_i h_{t−1,i} + (log(1 − G_i)/A_i)·(P_B x_t)_n x_{t,c}     → 0 at G_i = 0,
+
+and a closed gate (Δ_c = 0: no decay, no drive) retains the state exactly, as in the leaky form; near 0,
+|r| ≈ G_i |h_{t−1,i} + (P_B x_t)_n x_{t,c}/|A_i|| is proportional to G_i.  G_i = 0 is never reached (softplus > 0):
+it is the limit Δ_c → 0 (b_Δ → −∞), evaluated, as for the sigmoid, from the update itself at Δ = 0.
+
+Corrected.  Retention at a closed gate is a property of the leaky form (and of S6) only; in the
 gated form G_i = 0 gives h_{t,i} = w_{t,i}, and in general r_{t,i} is as above.
 """
 
@@ -44,14 +54,17 @@ GATE_RETAINS_SETTINGS = {
     },
 }
 
-CORRECTED_STATEMENT = ("leaky form: G_i = 0 ⇒ h_{t,i} = h_{t−1,i} + w_{t,i} exactly (r_{t,i} = G_i((A h_{t−1} + B x_t)_i "
-                       "− h_{t−1,i})); gated form: G_i = 0 ⇒ h_{t,i} = w_{t,i}, the component is reset and "
+CORRECTED_STATEMENT = ("leaky form and S6: G_i = 0 ⇒ h_{t,i} = h_{t−1,i} + w_{t,i} exactly (leaky: r_{t,i} = "
+                       "G_i((A h_{t−1} + B x_t)_i − h_{t−1,i}); S6: r_{t,i} = −G_i h_{t−1,i} + Δ_c (P_B x_t)_n x_{t,c} with "
+                       "Δ_c = log(1 − G_i)/A_i); gated form: G_i = 0 ⇒ h_{t,i} = w_{t,i}, the component is reset and "
                        "r_{t,i} = −h_{t−1,i} (in general r_{t,i} = G_i (A h_{t−1} + B x_t)_i − h_{t−1,i})")
 
 # The retention error r = h_t,i − h_{t−1,i} − w_t,i as the update's algebra gives it, p = A h_{t−1} + B x_t.
 CLOSED_FORM = {
     "leaky": "r_{t,i} = g_i (p_i − h_{t−1,i}); at g_i = 0: r = 0 (retained)",
     "gated": "r_{t,i} = g_i p_i − h_{t−1,i}; at g_i = 0: r = −h_{t−1,i} (reset to the noise)",
+    "s6": ("r_{t,i} = −g_i h_{t−1,i} + Δ_c (P_B x_t)_n x_{t,c}, Δ_c = log(1 − g_i)/A_i; at g_i = 0 (Δ_c = 0): "
+           "r = 0 (retained)"),
 }
 
 
@@ -60,6 +73,14 @@ def zero_gate_components(regime) -> list[int]:
     tanh gate that read neither x nor h with b_i = 0 (tanh 0 = 0; the sigmoid is never 0: [])."""
     if regime.gate_kind == "sigmoid":
         return []
+    if regime.gate_kind == "s6":
+        # G_i = 1 − exp(Δ_c A_i) is 0 only where Δ_c = softplus(W_c[c]·x + b_c) is 0 in float64: a channel whose Δ
+        # reads no input and whose softplus(b_c) underflows (b_c below about −745).
+        from .s6 import softplus
+        p = regime.s6
+        reads = np.any(p.dt_weight != 0.0, axis=1) & (regime.input_scale != 0.0)
+        shut = ~reads & (softplus(p.dt_proj_bias) == 0.0)
+        return [int(c * p.N + n) for c in np.flatnonzero(shut) for n in range(p.N)]
     if regime.gate_kind != "constant":
         reads = np.any(np.asarray(regime.U) != 0.0, axis=1)
         if regime.input_scale != 0.0:
@@ -77,6 +98,10 @@ def _hypotheses(regime) -> tuple[Hypothesis, ...]:
                           f"constant gate {np.array2string(g, precision=4, threshold=8)}; "
                           + (f"0 at component(s) {zeros[:8]}{' …' if len(zeros) > 8 else ''}" if zeros
                              else "no component is 0"))
+    elif regime.gate_kind == "s6":
+        gate = Hypothesis("G_i ∈ [0, 1] (§4.5)", True,
+                          "S6: G_i = 1 − exp(Δ_c A_i) ∈ [0, 1) with Δ = softplus(W_Δ x + b_Δ) > 0 and A < 0; G_i = 0 is "
+                          "the limit Δ_c → 0, where the drive Δ_c (P_B x)_n x_c vanishes too")
     elif regime.gate_kind == "tanh":
         gate = K.gate_range_hypotheses(regime, needed=True, why=(
             "the statement reads the gate as §4.5 defines it, G_i ∈ [0, 1] with 0 meaning 'retain' and 1 'update'; "
@@ -105,4 +130,5 @@ GATE_RETAINS = Claim(
     kind="paper",
     hypotheses=_hypotheses,
     settings=GATE_RETAINS_SETTINGS,
+    forms=("gated", "leaky", "s6"),
 )
