@@ -438,7 +438,7 @@ def cmd_run(args) -> int:
         try:
             results = plan.execute(progress)
             _INTERRUPTS.checkpoint()
-            document = results.to_json()
+            document = results._document   # no copy: the command owns the results and renders them once
             from ..reports import render_all
             progress.bar.start(len(rows), f"figures and reports for {args.out}/")
             render_all(folder.staging, document)

@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from . import html, junit, latex, markdown
-from ._card import build_cards
+from ._card import build_report, reusing
 from ._io import ByteCache, dumps, test_hook, test_hook_active, write_atomic
 
 __all__ = ["render_all", "load_results", "use_figure_cache"]
@@ -209,10 +209,15 @@ def _figures_of(specs: list[dict]) -> list[dict[str, bytes]]:
 def render_all(out_dir: str | Path, document: dict) -> list[Path]:
     """Write every output of a run into ``out_dir``; results.json last. Returns the paths written."""
     out = Path(out_dir)
+    with reusing(document):
+        return _render_all(out, document)
+
+
+def _render_all(out: Path, document: dict) -> list[Path]:
     written = []
     images: dict[str, bytes] = {}
     jobs = []
-    cards = build_cards(document["results"])
+    cards = build_report(document).cards
     for card in cards:
         for fig in card.figures:
             path = _inside(out, fig.path)

@@ -38,6 +38,7 @@ anything else          claim-specific measurements, shown generically (:class:`E
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, Union
@@ -525,8 +526,30 @@ def _environment(document: Mapping) -> tuple[tuple[str, Any], ...]:
     return tuple(rows)
 
 
+_REUSE: list = []   # (document, Report) while a caller renders one document many times (see ``reusing``)
+
+
+@contextlib.contextmanager
+def reusing(document: Mapping):
+    """Within the block, :func:`build_report` of this very document (the same object, not modified meanwhile)
+    is built once and shared by every renderer: ``render_all`` renders one document into four formats."""
+    _REUSE.append((document, None))
+    try:
+        yield
+    finally:
+        _REUSE.pop()
+
+
 def build_report(document: Mapping) -> Report:
     """The whole document as the reports show it."""
+    if _REUSE and _REUSE[-1][0] is document:
+        if _REUSE[-1][1] is None:
+            _REUSE[-1] = (document, _build_report(document))
+        return _REUSE[-1][1]
+    return _build_report(document)
+
+
+def _build_report(document: Mapping) -> Report:
     cards = build_cards(document.get("results", []))
     claims = f.ordered_unique(c.claim for c in cards)
     regimes = tuple(f.ordered_unique(c.regime for c in cards))
