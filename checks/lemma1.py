@@ -10,10 +10,19 @@ chains (synchronous coupling) and with independent noise per chain.
   favourable to the claim; independent coupling is reported beside it (there
   E‖Δ_t‖ ≥ E‖w_t − w'_t‖ > 0, so no contraction to zero is possible).
 * ``lemma1-corrected``: E‖Δ_t‖ ≤ E[c_t‖Δ_{t−1}‖ + ‖w_t − w'_t‖] under both couplings.
+
+Mamba's selective scan (form "s6"; the mathematics is in ``theorems.lemma1``).  The chains run the S6
+update; c_t = max_i decay_i(x_t).  The paper's κ is 0 there, and the verdict of ``lemma1`` (and of
+``lemma1-independent``) is exact: E‖Δ_t‖/E‖Δ_{t−1}‖ ≥ ℓ = exp(−Σ_c max_n|A[c,n]|·E[Δ_c]) > 0 at every t and
+separation under either coupling, a closed form (one comparison per deciding coupling, method "exact"); the
+simulated ratios are reported beside it, not decided on.  ``lemma1-corrected`` on S6 decides the pathwise bound
+as for the paper's forms and, under synchronous coupling, the corrected constant: E‖Δ_t‖/E‖Δ_{t−1}‖ ≤ κ_S6 =
+sup_x max_i decay_i(x) at every (t, δ), by the same ratio tests.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import jax
@@ -22,12 +31,13 @@ import numpy as np
 
 from ..theorems import Regime
 from ..theorems import _constants as K
-from ..theorems.lemma1 import LEMMA1, LEMMA1_CORRECTED, corrected_factor
-from ..theorems.model import safe_norm, simulate_traced
+from ..theorems.lemma1 import (LEMMA1, LEMMA1_CORRECTED, corrected_factor, paper_constants, paper_kappa,
+                                s6_contraction_constant, s6_contraction_factors, s6_ratio_lower_bound)
+from ..theorems.model import s6_transition, safe_norm, simulate_traced
 
 from ._base import (SECONDS_PER_ROW, SimulatorCheck, Settings, Simulation, pilot_size, simulation_estimate,
                     total_paths)
-from ._verdict import EPS, RESOLUTION_ULPS, ratio_comparisons
+from ._verdict import EPS, RESOLUTION_ULPS, VIOLATED, exact_comparison, ratio_comparisons
 from .theorem2 import lyapunov_estimate, lyapunov_json
 
 COUPLINGS = ("synchronous", "independent")
@@ -37,20 +47,38 @@ def _chain_scale(model, hs_prev, hs, x, w):
     """Per chain: the magnitudes that entered its update, ‖h_t‖ + ‖A h_{t−1}‖ + ‖B x_t‖ + ‖w_t‖ + ‖h_{t−1}‖.
 
     Rounding in a step is a few ulps of these; a distance between two copies is resolved
-    only well above them (see ``_resolved``).
+    only well above them (see ``_resolved``).  S6: ‖h_t‖ + ‖decay ⊙ h_{t−1}‖ + ‖drive‖ + ‖w_t‖ + ‖h_{t−1}‖.
     """
+    if model.s6:   # static: the S6 program is compiled on its own
+        log_decay, drive = s6_transition(model, x)
+        return (safe_norm(hs) + safe_norm(jnp.exp(log_decay) * hs_prev) + safe_norm(drive) + safe_norm(w)
+                + safe_norm(hs_prev))
     bx = safe_norm(model.B @ x)
     return (safe_norm(hs) + safe_norm(hs_prev @ model.A.T) + bx + safe_norm(w) + safe_norm(hs_prev))
 
 
 def _observe_pairs(model, t, hs_prev, hs, x, w, g):
     """Per step: ‖Δ_t‖, the corrected right-hand side and the rounding scale of each (base, separated) pair."""
+    if model.s6:
+        return _observe_pairs_s6(model, t, hs_prev, hs, x, w, g)
     rho = jnp.sqrt(jnp.max(jnp.linalg.eigvalsh(model.A.T @ model.A)))
     lip_c = jnp.where(model.sigmoid > 0.5, jnp.max(jnp.linalg.norm(model.U, axis=1)) * derivative_peak(model), 0.0)
     base_prev, others_prev = hs_prev[0], hs_prev[1:]
     dist = safe_norm(hs[1:] - hs[0])
     prev = safe_norm(others_prev - base_prev)
     c = jax.vmap(lambda hp: corrected_factor(model, rho, lip_c, base_prev, hp, x, g[0]))(others_prev)
+    rhs = c * prev + safe_norm(w[1:] - w[0])
+    scale = _chain_scale(model, hs_prev, hs, x, w)
+    return {"dist": dist, "rhs": rhs, "scale": scale[0] + scale[1:]}
+
+
+def _observe_pairs_s6(model, t, hs_prev, hs, x, w, g):
+    """The S6 pair observations: c_t = max_i decay_i(x_t) = exp(max_i Δ_c A[c,n]) (the leaky corrected factor
+    with A = 0 and L_c = 0), the same for every pair of a path since the copies share x_t."""
+    log_decay, _ = s6_transition(model, x)
+    c = jnp.exp(jnp.max(log_decay))
+    dist = safe_norm(hs[1:] - hs[0])
+    prev = safe_norm(hs_prev[1:] - hs_prev[0])
     rhs = c * prev + safe_norm(w[1:] - w[0])
     scale = _chain_scale(model, hs_prev, hs, x, w)
     return {"dist": dist, "rhs": rhs, "scale": scale[0] + scale[1:]}
@@ -85,10 +113,24 @@ class _Lemma1Base(SimulatorCheck):
     """Both Lemma 1 checks read the same paired paths (purpose "lemma1")."""
 
     splits_sample = True
+    # S6: the paper's κ is 0 and the row is decided by the exact lower bound ℓ of the ratio (module doc).
+    exact_on_s6 = False
+    # S6: the synchronous ratio is also decided against the corrected constant κ_S6 (lemma1-corrected).
+    s6_constant = False
 
     deciding_couplings: tuple[str, ...]
     rests_on: str
     statistic_name: str
+
+    def _exact_s6(self, regime) -> bool:
+        return self.exact_on_s6 and regime.form == "s6"
+
+    def _s6_constant(self, regime) -> bool:
+        return self.s6_constant and regime.form == "s6"
+
+    def splits(self, regime) -> bool:
+        """Sample splitting, except where the row is decided exactly (S6 for the paper's κ = 0)."""
+        return self.splits_sample and not self._exact_s6(regime)
 
     def simulation(self, regime: Regime, settings: Settings, probe: bool = False) -> Simulation:
         steps, seps = _steps_and_seps(regime)
@@ -129,20 +171,25 @@ class _Lemma1Base(SimulatorCheck):
         n = total_paths(settings, settings.max_stages, pilot)
         mem, seconds = simulation_estimate(n, steps, 1 + len(seps), len(COUPLINGS), regime.d, regime.m,
                                            3 * len(seps))
-        lyap_mem, lyap_seconds = lyapunov_estimate(regime, settings)
+        # S6: λ₁ is a closed form (theorems.s6.lyapunov_exponent), nothing to simulate.
+        lyap_mem, lyap_seconds = (0.0, 0.0) if regime.form == "s6" else lyapunov_estimate(regime, settings)
         return max(mem, lyap_mem), seconds + lyap_seconds + SECONDS_PER_ROW
 
     def planned_comparisons(self, regime, settings):
         if not self.decides(regime):
             return 0
+        if self._exact_s6(regime):
+            return 0  # decided by a closed form (S6: κ = 0 against the exact lower bound ℓ)
         if settings.stages is None:
             return 1  # sample splitting: one comparison per row may FAIL
         steps, seps = _steps_and_seps(regime)
-        return steps * len(seps) * len(self.deciding_couplings)
+        extra = steps * len(seps) if self._s6_constant(regime) else 0   # synchronous ratio against κ_S6
+        return steps * len(seps) * len(self.deciding_couplings) + extra
 
     def comparisons(self, regime, data, level, decides):
         steps, seps = _steps_and_seps(regime)
-        decide_on = self.deciding_couplings if decides else ()
+        exact = self._exact_s6(regime)
+        decide_on = self.deciding_couplings if decides and not exact else ()
         comps = []
         for coupling in (c for c in COUPLINGS if f"{c}.dist" in data):
             dist, rhs, scale = data[f"{coupling}.dist"], data.get(f"{coupling}.rhs"), data[f"{coupling}.scale"]
@@ -164,6 +211,10 @@ class _Lemma1Base(SimulatorCheck):
             cols = [t - 1 for s, t in order], [s for s, t in order]
             comps += ratio_comparisons(num[:, cols[0], cols[1]], den[:, cols[0], cols[1]], bound, level,
                                        labels=labels, decides=decides_col, metas=metas, tol=tol[cols[0], cols[1]])
+            if self._s6_constant(regime) and coupling == "synchronous":
+                comps += _s6_constant_comparisons(regime, dist, scale, cols, labels, metas, decides_col, level)
+        if exact:
+            comps += _s6_exact_comparisons(regime, self.deciding_couplings, decides)
         return comps
 
     def details(self, regime, settings, comps, data):
@@ -178,20 +229,96 @@ class _Lemma1Base(SimulatorCheck):
                            f"separation fell below float64 resolution ({RESOLUTION_ULPS} ulps of the magnitudes "
                            f"that entered the update)")
         steps, seps = _steps_and_seps(regime)
+        s6_extra = {}
+        if regime.form == "s6":
+            factors = s6_contraction_factors(regime)
+            dec, rates = factors["expected_decay_range"], factors["forgetting_rate_range"]
+            caveats.append(
+                f"S6: the gate reads only x_t, so L_G = 0 and the paper's κ = ρ·L_G = 0; yet two copies on the same "
+                f"inputs differ by Δ_t = decay(x_t) ⊙ Δ_{{t−1}} (+ w_t − w'_t), each coordinate keeping the mean "
+                f"fraction E[decay_i] ∈ [{dec[0]:.4g}, {dec[1]:.4g}] per step (forgetting rates E[Δ_c]|A[c,n]| ∈ "
+                f"[{rates[0]:.4g}, {rates[1]:.4g}] nats/step): E‖Δ_t‖/E‖Δ_{{t−1}}‖ ≥ ℓ = "
+                f"{factors['ratio_lower_bound']:.4g} exactly, and (synchronously) ≤ κ_S6 = "
+                f"{factors['corrected_constant']:.6g}")
+            s6_extra = {"s6_contraction": factors, **_mean_distances(data)}
         if regime.gate_depends_on_state and self.claim.kind != "corrected":
             caveats.append("κ = ρ·L_G has units of 1/state: the hypothesis ρ·L_G < 1 and the bound change when "
                            "the state is measured in other units (the corrected bound is dimensionless)")
         caveats += range_caveats(regime)
-        lyap = lyapunov_json(regime, settings, steps)
+        lyap = _s6_lyapunov_json(regime) if regime.form == "s6" else lyapunov_json(regime, settings, steps)
         return {
             "rests_on": self.rests_on, "caveats": caveats, "steps": steps, "separations": list(seps),
-            "statistic_name": self.statistic_name, **self._extra(regime, comps),
+            "statistic_name": (S6_EXACT_STATISTIC if self._exact_s6(regime) else self.statistic_name),
+            **self._extra(regime, comps), **s6_extra,
             "lyapunov_exponent": lyap,
             "plots": [_ratio_plot(regime, comps, data, corrected=self.claim.kind == "corrected", lyapunov=lyap)],
         }
 
     def _extra(self, regime, comps) -> dict:
         return {}
+
+
+S6_EXACT_STATISTIC = "exact lower bound ℓ of the ratio E‖Δ_t‖ / E‖Δ_{t−1}‖ (every t and δ; closed form)"
+
+
+def _s6_exact_comparisons(regime, couplings, decides: bool) -> list:
+    """S6, the paper's κ = 0: per coupling, the exact lower bound ℓ ≤ E‖Δ_t‖/E‖Δ_{t−1}‖ (every t ≥ 1 and δ) against κ.
+
+    The statistic is ℓ; the interval is the exact enclosure of the true ratio, [ℓ, 1] under synchronous coupling
+    (‖Δ_t‖ ≤ ‖Δ_{t−1}‖ on every path), [ℓ, ∞) with independent noise.  Violated exactly when ℓ > κ.
+    """
+    lower = s6_ratio_lower_bound(regime.s6, regime.input_law, regime.input_scale)
+    kappa = paper_kappa(regime)
+    out = []
+    for coupling in couplings:
+        comp = exact_comparison(
+            f"{coupling}, every δ and t ≥ 1: exact lower bound ℓ of E‖Δ_t‖/E‖Δ_{{t−1}}‖", lower, kappa, "<=",
+            decides=decides, interval=(lower, 1.0 if coupling == "synchronous" else math.inf),
+            meta={"coupling": coupling, "separation": None, "t": None,
+                  "note": "closed form: ℓ = exp(−Σ_c max_n|A[c,n]|·E[Δ_c]) ≤ E[min_i decay_i(x)] ≤ the ratio "
+                          "(x_t independent of Δ_{t−1}; Jensen); κ = 0 claims the copies coincide after one step"})
+        if lower == 0.0 and kappa == 0.0:
+            # ℓ = exp(−Σ_c a_c E[Δ_c]) with every E[Δ_c] finite is > 0 mathematically; only float64 rounds it to 0.
+            comp = dataclasses.replace(comp, decision=VIOLATED, z=math.inf, meta={
+                **comp.meta, "note": "ℓ = exp(−Σ_c max_n|A[c,n]|·E[Δ_c]) underflows float64 but is > 0 = κ "
+                                     "(every E[Δ_c] is finite): violated exactly"})
+        out.append(comp)
+    return out
+
+
+def _s6_constant_comparisons(regime, dist, scale, cols, labels, metas, decides_col, level) -> list:
+    """S6, corrected: the synchronous ratio E‖Δ_t‖/E‖Δ_{t−1}‖ against κ_S6 = sup_x max_i decay_i(x), per (t, δ)."""
+    const, _ = s6_contraction_constant(regime.s6, regime.input_law, regime.input_scale)
+    num, den = dist[:, 1:, :], dist[:, :-1, :]
+    with np.errstate(invalid="ignore"):
+        tol = RESOLUTION_ULPS * EPS * (scale[:, 1:, :] + const * scale[:, :-1, :]
+                                       + np.abs(num) + const * np.abs(den)).mean(axis=0)
+    return ratio_comparisons(num[:, cols[0], cols[1]], den[:, cols[0], cols[1]], const, level,
+                             labels=[f"{lab}, ratio ≤ κ_S6" for lab in labels], decides=decides_col,
+                             metas=[{**m, "s6_constant": const} for m in metas], tol=tol[cols[0], cols[1]])
+
+
+def _mean_distances(data) -> dict:
+    """E‖Δ_t‖ (t = 0..T) per coupling and separation index, with its standard error, as reported on S6 rows."""
+    out = {}
+    for coupling in COUPLINGS:
+        dist = data.get(f"{coupling}.dist")
+        if dist is None:
+            continue
+        with np.errstate(invalid="ignore", over="ignore"):
+            mean = dist.mean(axis=0)
+            se = dist.std(axis=0, ddof=1) / math.sqrt(dist.shape[0])
+        out[coupling] = {"mean": mean.T.tolist(), "standard_error": se.T.tolist()}
+    return {"mean_distance": {**out, "layout": "[separation index][t = 0..steps], state units"}}
+
+
+def _s6_lyapunov_json(regime) -> dict:
+    """λ₁ of the S6 chain, exact (``theorems.s6.lyapunov_exponent``), in :func:`lyapunov_json`'s format."""
+    from ..theorems import s6
+    lam = s6.lyapunov_exponent(regime.s6, regime.input_law, regime.input_scale).exponent
+    return {"estimate": lam, "ci": [lam, lam], "method": "exact", "confidence": None, "n_paths": 0, "n_steps": 0,
+            "meaning": "λ₁ = max A[c,n]·E[Δ_c] < 0 (S6: diagonal transition, exact): synchronised copies merge "
+                       "almost surely, at the rate exp(λ₁) per step, not in one step"}
 
 
 def range_caveats(regime) -> list[str]:
@@ -220,6 +347,8 @@ class Lemma1Check(_Lemma1Base):
     def margin_function(self, regime, settings, n):
         """max over resolved synchronous (t, δ) of E‖Δ_t‖/E‖Δ_{t−1}‖ − ρ(A)·φ'(0)‖U‖₂ (‖U‖₂/4 for the sigmoid gate,
         ‖U‖₂ for tanh), differentiable in the model."""
+        if regime.form == "s6":
+            return None   # decided exactly there (κ = 0 against ℓ); the probe's parameters are the paper's
         sim = self.simulation(regime, settings, probe=True)
         h0s = jnp.asarray(sim.initial(0, n))
         key = settings.key(regime.name, sim.purpose, "synchronous")
@@ -241,22 +370,19 @@ class Lemma1Check(_Lemma1Base):
             return jnp.max(jnp.where(ok, ratio - kappa, -jnp.inf))
 
         return margin
+    exact_on_s6 = True
     deciding_couplings = ("synchronous",)
     rests_on = "synchronous coupling (shared inputs and noise), the coupling most favourable to the claim"
     statistic_name = "ratio E‖Δ_t‖ / E‖Δ_{t−1}‖"
 
     def _ratio(self, regime, dist, rhs):
-        return dist[:, 1:, :], dist[:, :-1, :], K.kappa(regime)
+        return dist[:, 1:, :], dist[:, :-1, :], paper_kappa(regime)
 
     def tightest_constant(self, comps) -> dict:
         return tightest_kappa(comps)
 
     def _extra(self, regime, comps):
-        return {
-            "kappa": K.kappa(regime), "rho": K.rho(regime), "lipschitz": K.lipschitz_vector(regime),
-            "lipschitz_componentwise": K.lipschitz_componentwise(regime),
-            **tightest_kappa(comps),
-        }
+        return {**paper_constants(regime), **tightest_kappa(comps)}
 
 
 def tightest_kappa(comps) -> dict:
@@ -272,6 +398,7 @@ class Lemma1CorrectedCheck(_Lemma1Base):
     claim = LEMMA1_CORRECTED
     needs_corrected_terms = True
     deciding_couplings = COUPLINGS
+    s6_constant = True
     rests_on = "both couplings (the corrected bound includes the noise difference ‖w_t − w'_t‖)"
     statistic_name = "ratio E‖Δ_t‖ / E[c_t‖Δ_{t−1}‖ + ‖w_t − w'_t‖]"
 
@@ -288,7 +415,8 @@ def _ratio_plot(regime, comps, data, corrected: bool, lyapunov: dict | None = No
     series = []
     for coupling in COUPLINGS:
         for sep in seps:
-            rows = [c for c in comps if c.meta["coupling"] == coupling and c.meta["separation"] == sep]
+            rows = [c for c in comps if c.meta["coupling"] == coupling and c.meta.get("separation") == sep
+                    and "s6_constant" not in c.meta]
             # Steps below float64 resolution measure rounding, not the dynamics: left out of the curves.
             shown = [not c.meta.get("note", "").startswith("separation below") for c in rows]
             series.append({
@@ -312,11 +440,14 @@ def _ratio_plot(regime, comps, data, corrected: bool, lyapunov: dict | None = No
         hlines = [{"y": 1.0, "label": "corrected bound (ratio = 1)"}]
         ylabel = "E‖Δ_t‖ / E[c_t‖Δ_{t−1}‖ + ‖w_t − w'_t‖] (dimensionless)"
     else:
-        hlines = [{"y": K.kappa(regime), "label": f"paper κ = ρ·L_G = {K.kappa(regime):.3g}"}]
+        hlines = [{"y": paper_kappa(regime), "label": f"paper κ = ρ·L_G = {paper_kappa(regime):.3g}"}]
         with np.errstate(over="ignore"):
             rate = float(np.exp(lyapunov["estimate"])) if lyapunov else math.nan
         if math.isfinite(rate):
             hlines.append({"y": rate, "label": f"measured contraction rate exp(λ₁) = {rate:.3g} ({lyapunov['method']})"})
+        if regime.form == "s6":
+            ell = s6_ratio_lower_bound(regime.s6, regime.input_law, regime.input_scale)
+            hlines.append({"y": ell, "label": f"S6: exact lower bound ℓ of every ratio = {ell:.3g}"})
         ylabel = "E‖Δ_t‖ / E‖Δ_{t−1}‖ (dimensionless)"
     return {
         "title": f"{'Corrected Lemma 1' if corrected else 'Lemma 1'}: contraction ratio — {regime.name}",

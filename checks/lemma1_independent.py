@@ -9,6 +9,11 @@ difference does not vary), one (t, δ) chosen by a pilot (sample splitting).
 Synchronous coupling is reported beside it.  The noise floor E‖w_t − w'_t‖
 (closed form, ``theorems.lemma1_independent.noise_floor``) is reported: no
 E‖Δ_t‖ can fall below it.
+
+Mamba's selective scan (form "s6"): κ = 0 there (``theorems.lemma1``), and the row is decided exactly, as
+``lemma1``'s: the closed-form lower bound ℓ = exp(−Σ_c max_n|A[c,n]|·E[Δ_c]) > 0 of E‖Δ_t‖/E‖Δ_{t−1}‖, which
+holds with independent noise too (conditional Jensen on the symmetric noise difference); the simulated ratios
+and the noise floor are reported beside it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import math
 
 import numpy as np
 
-from ..theorems import _constants as K
+from ..theorems.lemma1 import paper_constants, paper_kappa
 from ..theorems.lemma1_independent import CORRECTED_STATEMENT, LEMMA1_INDEPENDENT, noise_floor
 
 from .lemma1 import _Lemma1Base
@@ -28,21 +33,23 @@ __all__ = ["Lemma1IndependentCheck"]
 class Lemma1IndependentCheck(_Lemma1Base):
     claim = LEMMA1_INDEPENDENT
     needs_corrected_terms = False
+    exact_on_s6 = True
     deciding_couplings = ("independent",)
     rests_on = ("independent coupling (same inputs, independent process noise w_t, w'_t), as the proof of Lemma 1 "
                 "states it; synchronous coupling is reported beside it")
     statistic_name = "ratio E‖Δ_t‖ / E‖Δ_{t−1}‖ (independent noise)"
 
     def _ratio(self, regime, dist, rhs):
-        return dist[:, 1:, :], dist[:, :-1, :], K.kappa(regime)
+        return dist[:, 1:, :], dist[:, :-1, :], paper_kappa(regime)
 
     def tightest_constant(self, comps) -> dict:
         return _tightest_independent(comps)
 
     def _extra(self, regime, comps):
         floor = noise_floor(regime.noise_cov)
+        const = paper_constants(regime)
         return {
-            "kappa": K.kappa(regime), "rho": K.rho(regime), "lipschitz": K.lipschitz_vector(regime),
+            "kappa": const["kappa"], "rho": const["rho"], "lipschitz": const["lipschitz"],
             "noise_floor": floor,
             "noise_floor_meaning": "E‖w_t − w'_t‖ (state units, closed form): E‖Δ_t‖ ≥ this at every t ≥ 1",
             "corrected_statement": CORRECTED_STATEMENT,

@@ -18,6 +18,13 @@ it fails at the first step.
 Corrected.  The corrected one-step bound, ``lemma1-corrected``:
 E‖Δ_t‖ ≤ E[c_t‖Δ_{t−1}‖] + E‖w_t − w'_t‖, the last term being the noise floor
 E‖w_t − w'_t‖ = E‖(2Q)^{1/2} z‖ (z standard normal), given by :func:`noise_floor`.
+
+Mamba's selective scan (form "s6").  The statement is meaningful there: two realizations on the same inputs
+with independent noise differ by Δ_t = decay(x_t) ⊙ Δ_{t−1} + (w_t − w'_t).  The gate reads only the input,
+so κ = ρ·L_G = 0 (``theorems.lemma1``: the leaky reading, A = 0), and the claim says E‖Δ_t‖ = 0 for t ≥ 1.
+It fails twice over, exactly: E‖Δ_t‖ ≥ E‖w_t − w'_t‖ > 0 when Q ≠ 0, and, Q or not,
+E‖Δ_t‖ ≥ E‖decay(x_t) ⊙ Δ_{t−1}‖ ≥ ℓ·E‖Δ_{t−1}‖ with ℓ = exp(−Σ_c max_n|A[c,n]| E[Δ_c]) > 0
+(``theorems.lemma1.s6_ratio_lower_bound``; conditional Jensen on the symmetric noise difference).
 """
 
 from __future__ import annotations
@@ -27,9 +34,8 @@ import math
 import numpy as np
 from scipy import integrate
 
-from . import _constants as K
 from ._claim import Claim
-from .lemma1 import LEMMA1_SETTINGS
+from .lemma1 import LEMMA1_SETTINGS, paper_hypotheses, paper_kappa
 
 __all__ = ["LEMMA1_INDEPENDENT", "CORRECTED_STATEMENT", "noise_floor"]
 
@@ -74,7 +80,8 @@ LEMMA1_INDEPENDENT = Claim(
         "E‖w_t − w'_t‖ > 0, so it fails whenever Q ≠ 0."
     ),
     kind="paper",
-    hypotheses=K.theorem2_hypotheses,
-    bound=K.kappa,
+    hypotheses=paper_hypotheses,
+    bound=paper_kappa,
     settings=LEMMA1_SETTINGS,
+    forms=("gated", "leaky", "s6"),
 )
