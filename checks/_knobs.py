@@ -24,7 +24,11 @@ NAMED = {
     "gate": "set every component of the constant gate to this value",
     "input_scale": "the input scale s",
     "noise": "scalar noise variance q (Q = q·I)",
+    "A_scale": "form s6: multiply Mamba's A = −exp(A_log) by this factor (A_log + log of it)",
+    "dt_bias_scale": "form s6: multiply Mamba's dt_proj_bias by this factor (Δ = softplus(W_Δ x + factor·b_Δ))",
 }
+_PAPER_KNOBS = ("rho", "lipschitz", "gate")
+_S6_KNOBS = ("A_scale", "dt_bias_scale")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*$")
 
 
@@ -87,7 +91,20 @@ def _split_path(path: str) -> list:
 
 
 def regime_to_dict(r: Regime) -> dict:
-    """The regime in the regime-file schema (what ``parse_regime`` reads)."""
+    """The regime in the regime-file schema (what ``parse_regime`` reads).  A form-s6 regime read from a
+    checkpoint file is written with its arrays (the layer and channels it read), so the result stands alone."""
+    if r.s6 is not None:
+        out: dict = {"name": r.name}
+        if r.description:
+            out["description"] = r.description
+        if r.claims:
+            out["claims"] = list(r.claims)
+        out["model"] = {"form": "s6", **{k: v.tolist() for k, v in r.s6.arrays().items()},
+                        "noise_cov": r.noise_cov.tolist(), "h0": r.h0.tolist()}
+        out["inputs"] = {"law": r.input_law, "scale": r.input_scale}
+        for table, values in r.settings.items():
+            out[table] = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+        return out
     gate: dict = {"kind": r.gate_kind}
     if r.gate_kind == "constant":
         gate["value"] = r.gate_value.tolist()
@@ -130,7 +147,20 @@ def apply_knobs(regime: Regime, values: dict[str, float], name: str | None = Non
     if name:
         data["name"] = name
     for knob, value in values.items():
-        if knob == "rho":
+        if regime.s6 is not None and knob in _PAPER_KNOBS:
+            raise KnobError(f"--vary {knob}: not a knob of Mamba's S6 form (it has no A matrix or gate table); "
+                            f"S6 knobs: {', '.join(_S6_KNOBS)}, input_scale, noise, or a dotted key such as "
+                            "model.A_log[0][1]")
+        if regime.s6 is None and knob in _S6_KNOBS:
+            raise KnobError(f"--vary {knob}: a knob of Mamba's S6 form (model.form = \"s6\"); this regime's form "
+                            f"is {regime.form}")
+        if knob == "A_scale":
+            if not value > 0:
+                raise KnobError(f"--vary A_scale: the factor must be > 0 (A stays negative), got {value:g}")
+            data["model"]["A_log"] = (regime.s6.A_log + math.log(value)).tolist()
+        elif knob == "dt_bias_scale":
+            data["model"]["dt_proj_bias"] = (regime.s6.dt_proj_bias * value).tolist()
+        elif knob == "rho":
             norm = K.rho(regime)
             if norm == 0.0:
                 raise KnobError("--vary rho: A is zero, so it cannot be rescaled to a spectral norm")
@@ -205,6 +235,8 @@ def differentiable_knobs(base: Regime, names: list[str]):
     """
     import jax.numpy as jnp
 
+    if base.s6 is not None:   # S6 knobs: the search uses its derivative-free strategy
+        return None
     model0 = base.model()
     ops = []
     fields = {("model", "A"): "A", ("model", "B"): "B", ("model", "gate", "W"): "W",

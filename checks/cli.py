@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--claim", required=True, help="the claim id to probe")
     probe.add_argument("--vary", action="append", required=True, metavar="KNOB=lo:hi:n[:log]",
                        help="a knob and its range (repeat for a 2-D map); knobs: rho, lipschitz, gate, "
-                            "input_scale, noise, or a dotted key such as model.A[0][1]")
+                            "input_scale, noise; for Mamba's form s6 A_scale, dt_bias_scale; or a dotted key such "
+                            "as model.A[0][1]")
     probe.add_argument("--search", type=_nonneg_int, default=0, metavar="BUDGET",
                        help="cell evaluations for the search of the largest violation (default 0: no search)")
     probe.add_argument("--seed", type=_nonneg_int, default=0)

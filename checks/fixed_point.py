@@ -21,12 +21,18 @@ The deciding comparisons, in order (``theorems.fixed_point`` has the mathematics
 
 The only statistical deciding comparison is the second-moment radius of an input-only gate when it is
 estimated by Monte Carlo (a common fixed point with inputs entering is needed to reach it): planned 1 there.
+
+Form "s6" (Mamba's selective scan): the floor is tr Q (its inputs' part is not computed for S6 and counts as
+0), so noise FAILs the claim exactly.  Without noise and with no drive (s = 0 or x_proj_B = 0), 0 is the common
+fixed point and ρ(E[D ⊗ D]) = max_i E[decay_i²] < 1 (Theorem 2's exact S6 comparison): PASS.  Without noise
+but with a drive: INCONCLUSIVE (not decided for this form).  No statistical comparison: planned 0.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import types
 
 import jax.numpy as jnp
 import numpy as np
@@ -38,7 +44,8 @@ from ..theorems.fixed_point import (CORRECTED_STATEMENT, FIXED_POINT, INPUT_GATE
                                     analysis, deterministic, fixed_point_certificate, inputs_enter_state,
                                     noiseless_map, noise_trace, row_norms)
 from ..theorems.model import simulate
-from ..theorems.theorem2 import spectral_radius_certificate
+from ..theorems.fixed_point import s6_drive_vanishes
+from ..theorems.theorem2 import is_s6, spectral_radius_certificate
 
 from ._base import (SECONDS_PER_FLOP, SECONDS_PER_ROW, Check, Settings, simulation_estimate)
 from ._verdict import (EPS, HOLDS, RESOLUTION_ULPS, UNDECIDED, VIOLATED,
@@ -102,7 +109,7 @@ class FixedPointCheck(Check):
         if not self.decides(regime):
             return 0
         a = analysis(regime)
-        if a["tier"] != INPUT_GATED:
+        if a["tier"] != INPUT_GATED or is_s6(regime):
             return 0
         fl, common = a["floor"], a["common"]
         if fl.value_units > fl.tolerance_units or common is None or not common.value_units <= common.tolerance_units:
@@ -142,6 +149,8 @@ class FixedPointCheck(Check):
             parts = [name for name, v in (("noise floor tr Q", fl.noise_units), ("inputs' floor", fl.inputs_units))
                      if v > fl.tolerance_units]
             decided_by = "exact: " + (" + ".join(parts) or "floor")
+        elif is_s6(regime):
+            decided_by = self._s6(regime, comps, decides, sim)
         elif tier in (LINEAR, INPUT_GATED):
             decided_by = self._linear_or_input_gated(regime, settings, a, comps, decides, sim)
         else:
@@ -199,6 +208,23 @@ class FixedPointCheck(Check):
         comps.append(dataclasses.replace(comp, decision=mapped, tolerance=0.0,
                                          z=math.inf if mapped == VIOLATED else -math.inf if mapped == HOLDS else 0.0))
         return "exact: spectral radius of M"
+
+    def _s6(self, regime, comps, decides, sim):
+        """S6 without noise: with no drive, 0 is the common fixed point and mean-square contraction about it is
+        exact (every decay is below 1); with a drive, not decided."""
+        if s6_drive_vanishes(regime):
+            comp = Theorem2Check._s6_second_moment_comparison(regime, decides)
+            comps.append(dataclasses.replace(
+                comp, label="S6, no drive: ρ(E[D(x) ⊗ D(x)]) = max_i E[decay_i²] < 1, mean-square contraction "
+                            "about the common fixed point h* = 0"))
+            return "exact: S6 without noise or drive, contraction to 0 (every decay is below 1)"
+        comps += self._overflow(regime, sim, decides)
+        comps.append(exact_comparison("S6 inputs' floor, or a common fixed point and contraction", math.nan, 0.0,
+                                      "<=", decides=decides, meta={"note": (
+                                          "S6 without noise, with inputs driving the state: the inputs' floor "
+                                          "(Var_x of decay_i(x)·h_i + drive_i(x), minimised over h) is not computed "
+                                          "for this form in this version: not decided")}))
+        return None
 
     def _state_dependent(self, regime, a, comps, decides, sim):
         cert = a["certificate"]
@@ -359,7 +385,11 @@ class FixedPointCheck(Check):
 
     def _details(self, regime, a, sim, decided_by, comps) -> dict:
         fl = a["floor"]
-        lip = K.lipschitz(regime)
+        if is_s6(regime):
+            lip = types.SimpleNamespace(value=0.0, lower=0.0, upper=0.0,
+                                        method="S6: the gate 1 − exp(Δ(x)A) reads only x, so L_G = 0")
+        else:
+            lip = K.lipschitz(regime)
         caveats = [
             "the paper writes G(x_t): its Lipschitz constant is read in h (what a contraction of h_t needs); the noise "
             "floor fails the claim whatever the gate, and a constant gate (Lipschitz constant 0 in x and in h alike) "

@@ -24,6 +24,16 @@ The claim is decided in one of three tiers, named in the row's ``details.method`
 Every row also reports the top Lyapunov exponent λ₁ (exact for linear chains, else jvp tangent
 propagation along paths): λ₁ < 0 is the sharp criterion for almost-sure synchronisation, which
 differs from mean-square convergence (a chain can synchronise with an infinite stationary variance).
+
+Mamba's selective scan (form "s6") is input-gated with the diagonal transition M(x) = diag(exp(Δ(x)A))
+(linear when its inputs are 0).  ρ(E[M ⊗ M]) = max_i E[decay_i²] (``estimators.
+s6_second_moment_radius``), and it is below 1 by exact mathematics: every decay lies in (0, 1) because
+Δ = softplus(·) > 0 and A = −exp(A_log) < 0.  So no S6 layer fails Theorem 2; the row is a PASS (method
+"exact") with the radius and 1 − ρ reported.  λ₁ is exact too (``theorems.s6.lyapunov_exponent``:
+max A[c, n]·E[Δ_c], the slowest-forgetting coordinate), and the row reports Mamba's memory measured: per
+(channel, state index) the forgetting rate E[Δ_c]·|A[c, n]| and the memory length (steps until the
+retained fraction of a past input falls below 1/e, typical and mean), in ``details["s6_memory"]`` and in
+a figure.
 """
 
 from __future__ import annotations
@@ -40,7 +50,8 @@ from ..theorems import Regime
 from ..theorems import _constants as K
 from ..theorems.model import safe_norm, simulate_traced
 from ..theorems.theorem2 import (INPUT_GATED, LINEAR, STATE_DEPENDENT, THEOREM2, chain_tier,
-                               exact_moments, innovation_covariance, linear_transition, spectral_radius_certificate)
+                               exact_moments, innovation_covariance, is_s6, linear_transition,
+                               spectral_radius_certificate)
 
 from ._base import (SECONDS_PER_FLOP, SECONDS_PER_ROW, SimulatorCheck, Settings, Simulation, chain_step_seconds,
                     pilot_size, simulation_estimate, total_paths)
@@ -102,6 +113,10 @@ class Theorem2Check(SimulatorCheck):
             # W2 at every step from every start costs a few d×d square roots.
             mem = max(mem, 4.0 * (steps + 1) * d * d * 8)
             seconds += (starts + 1) * steps * (60.0 * d ** 3 * SECONDS_PER_FLOP + 5e-5)
+        elif is_s6(regime):
+            # one-dimensional expectations per channel: ~1e3 quadrature nodes (or atoms) × N, a few times
+            mem = max(mem, 64.0 * 1024 * max(regime.s6.N, 1) * 8)
+            seconds += 0.01 * regime.m
         elif tier == INPUT_GATED:
             if regime.input_law == "rademacher" and m <= 12:
                 nodes = 2 ** m
@@ -123,9 +138,9 @@ class Theorem2Check(SimulatorCheck):
         tier = chain_tier(regime)
         if tier == STATE_DEPENDENT:
             return 1 if settings.stages is None else len(radii(regime))
-        if tier == INPUT_GATED:
+        if tier == INPUT_GATED and not is_s6(regime):
             return 1   # the Monte Carlo method of the second-moment radius uses the level; the others do not
-        return 0
+        return 0       # form s6: exact
 
     def simulation(self, regime: Regime, settings: Settings, probe: bool = False) -> Simulation:
         rs = np.asarray(radii(regime))
@@ -177,7 +192,22 @@ class Theorem2Check(SimulatorCheck):
                                    z=math.inf if mapped == VIOLATED else -math.inf if mapped == HOLDS else 0.0)
 
     @staticmethod
+    def _s6_second_moment_comparison(regime, decides):
+        """ρ(E[M ⊗ M]) = max_i E[decay_i²] < 1 for an S6 layer: decided by the exact argument 0 < decay < 1
+        (the computed radius and 1 − ρ are reported beside it)."""
+        res = _second_moment(regime, 0.5)
+        label = "ρ(E[M(x) ⊗ M(x)]) = max_i E[exp(2Δ_c A[c, n])] < 1 (S6, input-gated chain)"
+        proof = ("exact: decay_i(x) = exp(Δ_c(x)·A[c, n]) ∈ (0, 1) for every input, since Δ_c = softplus(·) > 0 and "
+                 "A[c, n] = −exp(A_log[c, n]) < 0; hence E[decay_i²] < 1 for every i, and E[M ⊗ M] is diagonal "
+                 "with entries E[decay_i decay_j] ≤ max_k E[decay_k²] (Cauchy–Schwarz), so ρ = max_i E[decay_i²] < 1")
+        meta = {"second_moment_method": res.method, "certificate": proof, "where": res.note}
+        comp = exact_comparison(label, res.estimate, 1.0, "<", decides=decides, meta=meta, rtol=0.0)
+        return dataclasses.replace(comp, decision=HOLDS, tolerance=0.0, z=-math.inf)
+
+    @staticmethod
     def _second_moment_comparison(regime, level, decides):
+        if is_s6(regime):
+            return Theorem2Check._s6_second_moment_comparison(regime, decides)
         res = _second_moment(regime, level)
         label = "ρ(E[M(x) ⊗ M(x)]) < 1 (input-gated chain)"
         meta = {"second_moment_method": res.method}
@@ -232,6 +262,8 @@ class Theorem2Check(SimulatorCheck):
         tier = chain_tier(regime)
         method = {LINEAR: "exact: spectral radius of M", INPUT_GATED: "second-moment operator E[M ⊗ M]",
                   STATE_DEPENDENT: "monte-carlo: coupling from many starts"}[tier]
+        if is_s6(regime) and tier == INPUT_GATED:
+            method = "exact: second-moment operator E[M ⊗ M] of S6, ρ = max_i E[decay_i²] < 1 since 0 < decay < 1"
         out = {
             "method": method, "tier": tier,
             "rests_on": "mean-square convergence from every start: " + {
@@ -250,7 +282,18 @@ class Theorem2Check(SimulatorCheck):
         if tier == INPUT_GATED:
             res = _second_moment(regime, settings.level)
             out["second_moment"] = {"estimate": res.estimate, "ci": list(res.ci), "method": res.method}
+            if is_s6(regime):
+                from ..estimators._second_moment import s6_second_moments
+                m1 = s6_second_moments(regime.s6, regime.input_law, regime.input_scale)
+                out["second_moment"].update({
+                    "one_minus_radius": -float(np.max(m1)), "where": res.note,
+                    "per_coordinate": (1.0 + m1).tolist(),
+                    "meaning": "E[decay_i²] per (channel, state index); the operator E[M ⊗ M] is diagonal and its "
+                               "spectral radius is the largest of these"})
         out["plots"] = [self._plot(regime, data, out)]
+        if is_s6(regime):
+            out["s6_memory"] = s6_memory_json(regime)
+            out["plots"].append(s6_memory_plot(regime, out["s6_memory"], out["lyapunov_exponent"]))
         return out
 
     @staticmethod
@@ -366,10 +409,65 @@ def _second_moment(regime, level):
     return second_moment_radius_regime(regime, confidence=1.0 - 2.0 * level)
 
 
+def s6_memory_json(regime) -> dict:
+    """Mamba's memory, per (channel c, state index n): the forgetting rate E[Δ_c]·|A[c, n]| (nats per step) and
+    the memory length in steps, "typical" (k·rate > 1) and "mean" (E[decay]^k < 1/e); see ``theorems.s6``."""
+    from ..theorems.s6 import forgetting_rates, memory_lengths
+    p, law, s = regime.s6, regime.input_law, regime.input_scale
+    rates = forgetting_rates(p, law, s)
+    lengths = memory_lengths(p, law, s)
+    i = int(np.argmin(rates))
+    c, n = divmod(i, p.N)
+    return {
+        "rates": rates.tolist(), "memory_typical": lengths["typical"].tolist(),
+        "memory_mean": lengths["mean"].tolist(),
+        "slowest": {"channel": c, "state": n, "index": i, "rate": float(rates[c, n]),
+                    "memory_typical": float(lengths["typical"][c, n]), "memory_mean": float(lengths["mean"][c, n])},
+        "units": {"rates": "nats per step", "memory": "steps"},
+        "meaning": ("rates[c][n] = E[Δ_c]·|A[c, n]|: the retained fraction of a past input to h[c, n] falls like "
+                    "exp(−k·rate) after k steps (almost surely, for large k); memory_typical: the fewest steps k with "
+                    "k·rate > 1; memory_mean: the fewest k with E[exp(Δ_c A[c, n])]^k < 1/e (never shorter, by "
+                    "Jensen). The slowest coordinate attains λ₁ = −min rate."),
+    }
+
+
+def s6_memory_plot(regime, mem: dict, lyap: dict) -> dict:
+    """Figure spec: memory length (steps) and forgetting rate (nats per step) per state index, one line per
+    channel."""
+    N = regime.s6.N
+    ns = list(range(N))
+    length_series, rate_series = [], []
+    for c, (typ, mean, rate) in enumerate(zip(mem["memory_typical"], mem["memory_mean"], mem["rates"])):
+        length_series.append({"label": f"typical (k·rate > 1), channel {c}", "x": ns, "y": typ, "style": "solid",
+                              "marker": "o"})
+        length_series.append({"label": f"mean (E[decay]^k < 1/e), channel {c}", "x": ns, "y": mean,
+                              "style": "dashed", "marker": "s"})
+        rate_series.append({"label": f"E[Δ_c]·|A[c, n]|, channel {c}", "x": ns, "y": rate, "style": "solid",
+                            "marker": "o"})
+    slow = mem["slowest"]
+    hlines = []
+    if lyap.get("estimate") is not None and math.isfinite(lyap["estimate"]):
+        hlines.append({"y": -lyap["estimate"], "label": f"−λ₁ = {-lyap['estimate']:.3g} ({lyap['method']}), "
+                                                         f"channel {slow['channel']}, state {slow['state']}"})
+    return {
+        "title": f"Mamba's memory per channel and state index — {regime.name}",
+        "panels": [
+            {"xlabel": "state index n", "ylabel": "memory length (steps)", "yscale": "log",
+             "series": length_series, "hlines": [], "title": "steps until a past input's share falls below 1/e",
+             "note": f"slowest: channel {slow['channel']}, state {slow['state']}, about {slow['memory_typical']:.0f} "
+                     "steps (typical)"},
+            {"xlabel": "state index n", "ylabel": "forgetting rate (nats per step)", "yscale": "log",
+             "series": rate_series, "hlines": hlines, "title": "forgetting rate E[Δ_c]·|A[c, n]|"},
+        ],
+    }
+
+
 def lyapunov_estimate(regime, settings) -> tuple[float, float]:
     """(bytes, seconds) of :func:`lyapunov_json`: exact (a few d×d decompositions) for a linear chain, else
     tangent propagation (about three chain steps per step) along LYAPUNOV_PATHS paths."""
     d, m = regime.d, regime.m
+    if is_s6(regime):
+        return 8.0 * 1024 * 8, 0.01 * m
     if chain_tier(regime) == LINEAR:
         return 8.0 * 8 * d * d, 50.0 * d ** 3 * SECONDS_PER_FLOP
     n = LYAPUNOV_PATHS // 2 if settings.quick else LYAPUNOV_PATHS
@@ -379,7 +477,19 @@ def lyapunov_estimate(regime, settings) -> tuple[float, float]:
 
 def lyapunov_json(regime, settings, steps: int | None = None) -> dict:
     """The top Lyapunov exponent λ₁ (nats per step): exact for linear chains, else jvp along paths
-    (LYAPUNOV_STEPS steps after LYAPUNOV_BURN_IN, from h_0, 95 % Student-t interval over paths)."""
+    (LYAPUNOV_STEPS steps after LYAPUNOV_BURN_IN, from h_0, 95 % Student-t interval over paths).
+
+    Form "s6": exact, λ₁ = max A[c, n]·E[Δ_c] (``theorems.s6.lyapunov_exponent``: the transition is diagonal,
+    so each coordinate's log-product of decays obeys the law of large numbers), with the (channel, state)
+    attaining it."""
+    if is_s6(regime):
+        from ..theorems.s6 import lyapunov_exponent
+        lam = lyapunov_exponent(regime.s6, regime.input_law, regime.input_scale)
+        return {"estimate": lam.exponent, "ci": [lam.exponent, lam.exponent], "method": "exact",
+                "confidence": None, "n_paths": 0, "n_steps": 0,
+                "channel": lam.channel, "state": lam.state, "index": lam.index,
+                "meaning": "λ₁ < 0: synchronised copies merge almost surely (the sharp pathwise criterion); S6: "
+                           "λ₁ = max A[c, n]·E[Δ_c], attained at (channel, state)"}
     model = regime.model()
     M = linear_transition(regime)
     if M is not None:   # from the regime's M: a sigmoid/tanh gate with W ≠ 0 is constant, φ(b), when s = 0

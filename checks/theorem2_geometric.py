@@ -16,6 +16,11 @@ lower bound on E‖Δ_t‖, which can establish a violation but not a PASS (else
 point is reported, not decided).  The corrected iterate E[Π_{k≤t} c_k] (synchronous,
 c_k = the corrected one-step factor, recovered pathwise from the simulation) is
 reported and drawn beside κᵗ.
+
+Form "s6" (Mamba's selective scan) is decided without simulation: κ = 0 (the gate reads only x), and
+Δ_t[i] = Δ_0[i]·Π_{k≤t} exp(Δ_c(x_k) A[c, n]) ≠ 0 on every path, so E‖Δ_1‖ > 0 = κ‖Δ_0‖: FAIL by exact
+mathematics.  The row reports the exact E‖Δ_t‖/‖Δ_0‖ = E[decay_i]^t along each coordinate direction and the
+bound ρ^(t/2), ρ = max_i E[decay_i²], valid for every direction (``theorems.theorem2_geometric``).
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ import math
 import numpy as np
 
 from ..theorems import _constants as K
-from ..theorems.theorem2_geometric import CORRECTED_STATEMENT, THEOREM2_GEOMETRIC
+from ..theorems.theorem2 import is_s6
+from ..theorems.theorem2_geometric import CORRECTED_STATEMENT, THEOREM2_GEOMETRIC, s6_coordinate_ratios
 
-from ._verdict import EPS, RESOLUTION_ULPS, VIOLATED, ratio_comparisons
+from ._base import SECONDS_PER_ROW
+from ._verdict import EPS, RESOLUTION_ULPS, VIOLATED, exact_comparison, ratio_comparisons
 from .lemma1 import COUPLINGS, _Lemma1Base, _resolved, _steps_and_seps
 
 __all__ = ["Theorem2GeometricCheck"]
@@ -40,6 +47,62 @@ class Theorem2GeometricCheck(_Lemma1Base):
     deciding_couplings = ("synchronous",)
     rests_on = "synchronous coupling (shared inputs and noise), the coupling most favourable to the claim"
     statistic_name = "ratio E‖Δ_t‖ / ‖Δ_0‖ against κᵗ"
+
+    # --- form s6: exact, no simulation ------------------------------------------------------------
+
+    def splits(self, regime) -> bool:
+        return False if is_s6(regime) else super().splits(regime)
+
+    def planned_comparisons(self, regime, settings):
+        return 0 if is_s6(regime) else super().planned_comparisons(regime, settings)
+
+    def estimate(self, regime, settings):
+        if is_s6(regime):
+            return 8.0 * 1024 * 64, SECONDS_PER_ROW + 0.01 * regime.m
+        return super().estimate(regime, settings)
+
+    def run(self, regime, settings):
+        if not is_s6(regime):
+            return super().run(regime, settings)
+        from ..estimators._second_moment import s6_second_moments
+        steps, _ = _steps_and_seps(regime)
+        p = regime.s6
+        ratios = s6_coordinate_ratios(regime, steps)                         # (T, m, N)
+        i = int(np.argmax(ratios[0]))
+        c, n = divmod(i, p.N)
+        rho = 1.0 + float(np.max(s6_second_moments(p, regime.input_law, regime.input_scale)))
+        decides = self.decides(regime)
+        proof = ("exact: κ = 0 (the S6 gate reads only x), so the claim asserts Δ_1 = 0; but Δ_1[i] = "
+                 "exp(Δ_c(x_1)·A[c, n])·Δ_0[i] with exp(·) > 0 for every input, so ‖Δ_1‖ > 0 on every path "
+                 "whenever Δ_0 ≠ 0")
+        first = exact_comparison(f"synchronous, Δ_0 along (channel {c}, state {n}), t=1: E‖Δ_1‖/‖Δ_0‖ = "
+                                 "E[exp(Δ_c A[c, n])]", float(ratios[0, c, n]), 0.0, "<=", decides=decides,
+                                 meta={"coupling": "synchronous", "t": 1, "channel": c, "state": n, "index": i,
+                                       "kappa_power": 0.0, "certificate": proof})
+        comps = [dataclasses.replace(first, decision=VIOLATED, z=math.inf)]
+        comps.append(exact_comparison(f"synchronous, Δ_0 along (channel {c}, state {n}), t={steps}: "
+                                      f"E‖Δ_t‖/‖Δ_0‖ = E[exp(Δ_c A[c, n])]^t", float(ratios[-1, c, n]), 0.0, "<=",
+                                      decides=False, meta={"coupling": "synchronous", "t": steps, "channel": c,
+                                                           "state": n, "index": i, "kappa_power": 0.0,
+                                                           "note": "reported: the last step of the horizon"}))
+        details = {
+            "method": "exact: κ = 0 while S6's decays are positive (closed-form E‖Δ_t‖/‖Δ_0‖ reported)",
+            "rests_on": "synchronous coupling (shared inputs and noise): Δ_t = diag(decay(x_t)) Δ_{t−1}, exactly",
+            "caveats": ["κ = 0 (L_G = 0: the S6 gate does not read h): the claim asserts h_t = h'_t from t = 1 on"],
+            "steps": steps, "statistic_name": self.statistic_name, "kappa": 0.0,
+            "corrected_statement": CORRECTED_STATEMENT,
+            "s6_exact": {
+                "coordinate_ratios": ratios.tolist(),
+                "coordinate_ratios_meaning": "E‖Δ_t‖/‖Δ_0‖ = E[exp(Δ_c A[c, n])]^t for Δ_0 along (c, n), t = 1..T",
+                "second_moment_radius": rho,
+                "mean_square_bound": [rho ** (t / 2.0) for t in range(1, steps + 1)],
+                "mean_square_bound_meaning": "ρ^(t/2), ρ = max_i E[decay_i²]: E‖Δ_t‖/‖Δ_0‖ ≤ √(E‖Δ_t‖²)/‖Δ_0‖ "
+                                             "≤ ρ^(t/2) for every direction of Δ_0",
+                "slowest": {"channel": c, "state": n, "index": i},
+            },
+            "plots": [_s6_plot(regime, ratios, rho, steps, (c, n))],
+        }
+        return self.result(regime, comps, 0, details=details)
 
     def comparisons(self, regime, data, level, decides):
         steps, seps = _steps_and_seps(regime)
@@ -135,6 +198,27 @@ def _corrected_iterate(data, n_seps):
         c = np.where(prev > 0.0, rhs / prev, np.nan)
         prod = np.cumprod(c, axis=1)
         return prod.mean(axis=0)                                                 # (T, S)
+
+
+def _s6_plot(regime, ratios, rho, steps, slowest) -> dict:
+    ts = list(range(1, steps + 1))
+    j = int(np.argmin(ratios[0]))
+    fc, fn = divmod(j, regime.s6.N)
+    c, n = slowest
+    series = [
+        {"label": f"exact, slowest coordinate (channel {c}, state {n})", "x": ts,
+         "y": ratios[:, c, n].tolist(), "style": "solid"},
+        {"label": f"exact, fastest coordinate (channel {fc}, state {fn})", "x": ts,
+         "y": ratios[:, fc, fn].tolist(), "style": "solid"},
+        {"label": f"bound for every direction: ρ^(t/2), ρ = max E[decay²] = {rho:.4g}", "x": ts,
+         "y": [rho ** (t / 2.0) for t in ts], "style": "dotted"},
+    ]
+    return {
+        "title": f"Theorem 2's proof on S6: E‖Δ_t‖/‖Δ_0‖ against κᵗ = 0 — {regime.name}",
+        "panels": [{"xlabel": "step t", "ylabel": "E‖Δ_t‖ / ‖Δ_0‖ (dimensionless)", "yscale": "log",
+                    "series": series, "hlines": [],
+                    "note": "closed forms (no simulation); κᵗ = 0 for t ≥ 1 (κ = 0) cannot be drawn on the log axis"}],
+    }
 
 
 def _geometric_plot(regime, comps, kappa, steps, seps, corrected) -> dict:

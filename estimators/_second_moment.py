@@ -25,6 +25,14 @@ Methods (``method="auto"`` picks the first that applies):
   comes from the delta method: with u, v the left and right Perron vectors of Ŝ,
   ψ_k = uᵀ(M_k ⊗ M_k)v / (uᵀv) has mean exactly ρ̂ and the Student-t interval of the ψ_k is the
   first-order interval for ρ (valid when the Perron root is simple).
+
+Mamba's selective scan (form "s6", ``theorems/s6.py``): M(x) = diag(decay(x)) with
+decay_{c·N+n}(x) = exp(Δ_c(x) A[c, n]).  Then M ⊗ M is diagonal, E[M ⊗ M] is the diagonal of the
+E[decay_i decay_j], and Cauchy–Schwarz gives E[decay_i decay_j] ≤ max_k E[decay_k²], so
+ρ(E[M ⊗ M]) = max_i E[decay_i²] = max E[exp(2 Δ_c A[c, n])] (:func:`s6_second_moment_radius`).  Each
+E[exp(2Δ_c A[c, n])] is a one-dimensional expectation over u_c = W_c[c]·x + b_c, computed as
+``theorems.s6`` computes E[exp(Δ_c A[c, n])] (Gauss–Legendre panels for Gaussian inputs, exact atoms for
+Rademacher inputs), kept as E[decay²] − 1 so that a radius close to 1 keeps its distance from 1.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from ._intervals import mean_ci
 from ._validate import positive_int, real_array
 
 __all__ = ["SecondMomentOperator", "SecondMomentRadius", "second_moment_operator", "second_moment_radius",
-           "second_moment_radius_regime", "transition_matrices"]
+           "second_moment_radius_regime", "transition_matrices", "s6_second_moments", "s6_second_moment_radius"]
 
 EXACT_MAX_M = 12
 QUADRATURE_MAX_M = 3
@@ -74,9 +82,17 @@ class SecondMomentRadius:
     note: str = ""              # e.g. a Perron root that is not simple (the delta method then does not apply)
 
 
-def transition_matrices(A, W, b, x, *, form: str, gate_value=None, activation: str = "sigmoid") -> np.ndarray:
+def transition_matrices(A, W, b, x, *, form: str, gate_value=None, activation: str = "sigmoid",
+                        s6=None) -> np.ndarray:
     """M(x_k) for inputs x (N, m): (N, d, d).  ``W = None`` means the constant gate ``gate_value``; otherwise
-    g(x) = φ(W x + b) with φ = ``activation`` ("sigmoid" or "tanh")."""
+    g(x) = φ(W x + b) with φ = ``activation`` ("sigmoid" or "tanh").  ``form="s6"``: M(x) = diag(decay(x)) of
+    the S6 parameters ``s6`` (``theorems.s6.transition``); A, W, b are then not used."""
+    if form == "s6":
+        if s6 is None:
+            raise ValueError("form 's6' needs the S6 parameters (s6=S6Params)")
+        from ..theorems.s6 import transition
+        decay, _ = transition(s6, np.atleast_2d(np.asarray(x, dtype=np.float64)))
+        return decay[:, :, None] * np.eye(s6.d)[None]
     A = np.asarray(A, dtype=np.float64)
     d = A.shape[0]
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
@@ -261,8 +277,36 @@ def second_moment_radius(A, W, b, *, form: str, input_law: str, input_scale: flo
     return SecondMomentRadius(r, (ci.low, ci.high), "monte-carlo", n, None, 0.0, float(confidence), True, note)
 
 
+def s6_second_moments(params, input_law: str, input_scale: float) -> np.ndarray:
+    """E[decay_i(x)²] − 1 = E[expm1(2 Δ_c A[c, n])] for every (c, n), shape (m, N), in [−1, 0).
+
+    One-dimensional expectations over u_c, with ``theorems.s6``'s quadrature (Gaussian inputs) or exact atoms
+    (Rademacher inputs); subtracting 1 inside the expectation keeps the precision of values close to 1."""
+    from ..theorems.s6 import _decay_expectation
+    return _decay_expectation(params, input_law, input_scale, lambda z: np.expm1(2.0 * z))
+
+
+def s6_second_moment_radius(params, input_law: str, input_scale: float) -> SecondMomentRadius:
+    """ρ(E[M(x) ⊗ M(x)]) = max_i E[decay_i²] for an S6 layer (see the module docstring).
+
+    ``method`` is "exact" for Rademacher inputs and input scale 0 (finitely many atoms, summed), "quadrature"
+    for Gaussian inputs (composite Gauss–Legendre to float64 rounding); ``note`` names the maximising
+    (channel, state) and gives 1 − ρ, computed without cancellation."""
+    m1 = s6_second_moments(params, input_law, input_scale)
+    i = int(np.argmax(m1))
+    c, n = divmod(i, params.N)
+    gap = -float(m1[c, n])
+    r = 1.0 + float(m1[c, n])
+    method = "quadrature" if input_law == "gaussian" and float(input_scale) != 0.0 else "exact"
+    return SecondMomentRadius(r, (r, r), method, 0, note=f"max at channel {c}, state {n} (index {i}); "
+                                                          f"1 − ρ = {gap:.6g}")
+
+
 def second_moment_radius_regime(regime, **kwargs) -> SecondMomentRadius:
-    """:func:`second_moment_radius` for a regime whose gate does not depend on the state."""
+    """:func:`second_moment_radius` for a regime whose gate does not depend on the state (form "s6":
+    :func:`s6_second_moment_radius`, exact up to quadrature rounding; ``kwargs`` are not used)."""
+    if getattr(regime, "form", None) == "s6":
+        return s6_second_moment_radius(regime.s6, regime.input_law, regime.input_scale)
     if regime.gate_depends_on_state:
         raise ValueError(f"regime {regime.name!r}: the gate depends on the state (U ≠ 0), so h_t is not "
                          "M(x_t)h_{t−1} + η_t; the second-moment operator does not apply")

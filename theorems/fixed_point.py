@@ -39,6 +39,14 @@ leaky: h + G ⊙ ((A − I) h + B x)), so h_t = F(h_{t−1}, x_t) + w_t with x_t
   contraction can be proved; the check then observes (overflow, or two float64 fixed points that are
   certified by a Newton correction far below their distance) or says it cannot decide.
 
+Mamba's selective scan (form "s6").  h_t = decay(x_t) ⊙ h_{t−1} + drive(x_t) + w_t with decay_i ∈ (0, 1) and
+a gate G = 1 − decay that reads only x (L_G = 0, the hypothesis holds).  The floor (*) holds unchanged, so noise
+(tr Q > 0) refutes the claim exactly, as for the other forms; the inputs' part of the floor is not computed for
+S6 (it is counted as 0, which keeps the floor a valid lower bound).  Without noise, where the drive vanishes
+(s = 0, or x_proj_B = 0), 0 is a fixed point of every map and h_t = D(x_t) h_{t−1} with D(x) = diag(decay(x)),
+which converges to 0 in mean square from every start because ρ(E[D ⊗ D]) = max_i E[decay_i²] < 1 (every decay
+is below 1): the claim holds, exactly.  Without noise but with a drive, the check does not decide.
+
 Corrected statement: :data:`CORRECTED_STATEMENT`.
 """
 
@@ -54,14 +62,15 @@ from scipy import integrate, special
 
 from . import _constants as K
 from ._claim import Claim, Hypothesis, Setting
-from .theorem2 import INPUT_GATED, LINEAR, STATE_DEPENDENT, chain_tier, constant_gate_values, linear_transition
+from .theorem2 import (INPUT_GATED, LINEAR, STATE_DEPENDENT, chain_tier, constant_gate_values, is_s6,
+                       linear_transition)
 
 __all__ = [
     "FIXED_POINT", "FIXED_POINT_SETTINGS", "CORRECTED_STATEMENT", "MAX_ENUMERATED_INPUTS",
     "fixed_point_hypotheses", "noise_trace", "inputs_enter_state", "deterministic", "unit_exponent",
     "RowMoments", "row_moments", "Floor", "floor", "CommonFixedPoint", "common_fixed_point",
     "contraction_certificate", "noiseless_map", "noiseless_jacobian", "fixed_point_certificate", "analysis",
-    "row_norms",
+    "row_norms", "s6_drive_vanishes",
     "LINEAR", "INPUT_GATED", "STATE_DEPENDENT", "chain_tier",
 ]
 
@@ -99,7 +108,10 @@ def fixed_point_hypotheses(regime) -> tuple[Hypothesis, ...]:
     """The paper's one hypothesis: G Lipschitz with constant L < 1, read in h (L_G of ``_constants``).
 
     Holds when the certified upper end of L_G is below 1, so that a verdict is never charged to the paper on
-    a regime where its hypothesis might fail."""
+    a regime where its hypothesis might fail.  Form "s6": the gate 1 − exp(Δ(x)A) reads only x, so L_G = 0."""
+    if is_s6(regime):
+        return (Hypothesis("G Lipschitz in h with constant L_G < 1", True,
+                           "S6: G = 1 − exp(Δ(x)·A) reads only the input (Δ = softplus(W_Δ x + b_Δ)), so L_G = 0"),)
     lip = K.lipschitz(regime)
     gate = (f"{regime.gate_kind} gate: {lip.describe()}" if regime.gate_is_parametric
             else "constant gate: L_G = 0")
@@ -125,12 +137,21 @@ def _noise_zero(regime) -> bool:
     return not np.any(regime.noise_cov)
 
 
+def s6_drive_vanishes(regime) -> bool:
+    """Form "s6": the drive Δ_c(x)(x_proj_B x)[n] x[c] is 0 for every input (s = 0 or x_proj_B = 0)."""
+    return regime.input_scale == 0.0 or not np.any(regime.s6.x_proj_B)
+
+
 def inputs_enter_state(regime) -> bool:
-    """Whether x_t reaches h_t through B x_t (s > 0 and B ≠ 0)."""
+    """Whether x_t reaches h_t through B x_t (s > 0 and B ≠ 0; form "s6": through its drive)."""
+    if is_s6(regime):
+        return not s6_drive_vanishes(regime)
     return regime.input_scale != 0.0 and bool(np.any(regime.B))
 
 
 def _gate_reads_x(regime) -> bool:
+    if is_s6(regime):
+        return regime.input_scale != 0.0 and bool(np.any(regime.s6.dt_weight))
     return regime.gate_is_parametric and regime.input_scale != 0.0 and bool(np.any(regime.W))
 
 
@@ -243,6 +264,9 @@ def row_moments(regime, e: int | None = None) -> RowMoments:
     d = regime.d
     out = RowMoments(d)
     Bs = _scaled_inputs(regime, e)
+    if is_s6(regime):
+        out.method = ["S6: inputs' floor not computed for this form (counted as 0: the floor stays a lower bound)"] * d
+        return out
     g_const = constant_gate_values(regime)
     if g_const is not None:
         rows_const = np.ones(d, bool)
@@ -507,8 +531,13 @@ def _gate_and_slope(regime, H: np.ndarray):
 
 
 def noiseless_map(regime, H: np.ndarray) -> np.ndarray:
-    """F(h, 0) for states H (n, d), the update as the simulator writes it with x = 0 and w = 0."""
+    """F(h, 0) for states H (n, d), the update as the simulator writes it with x = 0 and w = 0 (form "s6":
+    decay(0) ⊙ h, the drive at x = 0 being 0)."""
     H = np.asarray(H, float)
+    if is_s6(regime):
+        from .s6 import transition
+        decay, _ = transition(regime.s6, np.zeros(regime.s6.m))
+        return H * decay
     g, _, _ = _gate_and_slope(regime, H)
     with np.errstate(over="ignore", invalid="ignore"):
         pre = H @ regime.A.T
@@ -519,8 +548,10 @@ def noiseless_map(regime, H: np.ndarray) -> np.ndarray:
 
 
 def noiseless_jacobian(regime, h: np.ndarray) -> np.ndarray:
-    """∂F(h, 0)/∂h at one state h (d,)."""
+    """∂F(h, 0)/∂h at one state h (d,) (form "s6": diag(decay(0)))."""
     h = np.asarray(h, float)
+    if is_s6(regime):
+        return np.diag(noiseless_map(regime, np.ones((1, regime.d)))[0])
     g, slope, _ = _gate_and_slope(regime, h[None])
     g, slope = g[0], slope[0]
     d = regime.d
@@ -624,4 +655,5 @@ FIXED_POINT = Claim(
     kind="paper",
     hypotheses=fixed_point_hypotheses,
     settings=FIXED_POINT_SETTINGS,
+    forms=("gated", "leaky", "s6"),
 )

@@ -14,6 +14,21 @@ it converges iff the spectral radius of M is below 1, and its exact law over
 time (mean Mᵗh_0, covariance Σ_t = M Σ_{t−1} Mᵀ + Cov η) and stationary
 covariance (Σ = M Σ Mᵀ + Cov η) are the oracles.  The hypotheses put no bound on
 ρ when L_G = 0: a constant gate 1 with A = 2I satisfies them and diverges.
+
+Mamba's selective scan (form "s6", ``theorems/s6.py``).  The update is
+h_t = M(x_t) h_{t−1} + c(x_t) + w_t with the diagonal, input-dependent
+M(x) = diag(decay(x)), decay_{c·N+n}(x) = exp(Δ_c(x) A[c, n]), and the drive
+c(x) = Δ_c(x)(P_B x)[n] x[c].  Its gate G = 1 − decay reads only x, so the
+paper's L_G is 0 and κ = ρ·L_G = 0 whatever ρ: the hypotheses hold.  The chain is
+in the input-gated tier (the linear tier when the inputs are 0, s = 0: then
+M = diag(decay(0)) and c ≡ 0).  For a diagonal M(x) the second-moment operator
+E[M ⊗ M] is diagonal with entries E[decay_i decay_j]; by Cauchy–Schwarz each is at
+most max_k E[decay_k²], attained at i = j = k, so ρ(E[M ⊗ M]) = max_i E[decay_i²].
+Since Δ_c = softplus(·) > 0 and A[c, n] = −exp(A_log) < 0, every decay lies in
+(0, 1) for every input, hence E[decay_i²] < 1: an S6 layer with i.i.d. inputs of
+finite moments (|c(x)| grows at most like |x|³ since softplus(u) ≤ |u| + log 2, and
+Gaussian and Rademacher inputs have all moments) and finite noise covariance is mean-square stable, by
+exact mathematics, whatever its parameters.
 """
 
 from __future__ import annotations
@@ -34,7 +49,8 @@ THEOREM2_SETTINGS = {"theorem2": {
 }}
 
 __all__ = ["THEOREM2", "linear_transition", "innovation_covariance", "exact_moments", "chain_tier",
-           "constant_gate_values", "spectral_radius_certificate"]
+           "constant_gate_values", "spectral_radius_certificate", "is_s6", "s6_hypotheses", "theorem2_hypotheses",
+           "kappa"]
 
 LINEAR, INPUT_GATED, STATE_DEPENDENT = "linear", "input-gated", "state-dependent"
 
@@ -50,16 +66,67 @@ def constant_gate_values(regime) -> np.ndarray | None:
     return None
 
 
+def is_s6(regime) -> bool:
+    """Whether the regime is Mamba's selective scan (form "s6")."""
+    return getattr(regime, "form", None) == "s6"
+
+
+def _s6_inputs_vanish(regime) -> bool:
+    """S6 with input scale 0: x_t ≡ 0, so M = diag(decay(0)) is constant and the drive c(0) is 0."""
+    return is_s6(regime) and regime.input_scale == 0.0
+
+
+def s6_hypotheses(regime):
+    """Theorem 2's hypotheses for an S6 layer, in the paper's terms, in the reading Lemma 1 uses
+    (``theorems.lemma1.S6_READING``): S6 is the leaky form with G = 1 − exp(Δ(x) A), whose state matrix
+    inside the gate's argument is 0, so ρ = 0; the gate reads only the input, so L_G = 0; κ = ρ·L_G = 0
+    (κ = 0 for every finite ρ, so no other reading of ρ changes a verdict).  Mamba's own A = −exp(A_log)
+    enters through the gate; its largest |A[c, n]| is reported beside."""
+    from ._claim import Hypothesis
+    from .lemma1 import S6_READING
+    biggest = float(np.max(np.abs(regime.s6.A)))
+    return (
+        Hypothesis("G Lipschitz in h with constant L_G", True,
+                   "S6: G = 1 − exp(Δ(x)·A) reads only the input (Δ = softplus(W_Δ x + b_Δ)), so L_G = 0"),
+        Hypothesis("‖A‖₂ ≤ ρ", True,
+                   f"{S6_READING}: ρ = ‖A‖₂ = 0 (Mamba's own A has max |A[c, n]| = {biggest:.4g}; κ = 0 for "
+                   "every finite ρ)"),
+        Hypothesis("ρ·L_G < 1", True, "ρ·L_G = 0 × 0 = 0 (κ = 0)"),
+    )
+
+
+def theorem2_hypotheses(regime):
+    """Hypotheses 1–3 of Theorem 2: :func:`s6_hypotheses` for form "s6", else ``_constants``'."""
+    return s6_hypotheses(regime) if is_s6(regime) else K.theorem2_hypotheses(regime)
+
+
+def kappa(regime) -> float:
+    """κ = ρ·L_G: 0 for form "s6" (L_G = 0), else ``_constants.kappa``."""
+    return 0.0 if is_s6(regime) else K.kappa(regime)
+
+
 def chain_tier(regime) -> str:
     """How Theorem 2 is decided: "linear" (gate constant), "input-gated" (gate reads x only) or
-    "state-dependent" (gate reads h) — for sigmoid and tanh gates alike."""
+    "state-dependent" (gate reads h) — for sigmoid and tanh gates alike.  Form "s6" is input-gated (its
+    transition diag(exp(Δ(x)A)) reads x only), or linear when its inputs are 0."""
+    if is_s6(regime):
+        return LINEAR if _s6_inputs_vanish(regime) else INPUT_GATED
     if constant_gate_values(regime) is not None:
         return LINEAR
     return STATE_DEPENDENT if regime.gate_depends_on_state else INPUT_GATED
 
 
 def linear_transition(regime) -> np.ndarray | None:
-    """M of the linear chain h_t = M h_{t−1} + η_t (gate independent of x and h), else None."""
+    """M of the linear chain h_t = M h_{t−1} + η_t (gate independent of x and h), else None.
+
+    Form "s6": diag(decay(0)) = diag(exp(softplus(b_Δ)[c]·A[c, n])) when the inputs are 0 (s = 0), else
+    None (the transition M(x) = diag(decay(x)) depends on x: the input-gated tier)."""
+    if is_s6(regime):
+        if not _s6_inputs_vanish(regime):
+            return None
+        from .s6 import transition
+        decay, _ = transition(regime.s6, np.zeros(regime.s6.m))
+        return np.diag(decay)
     g = constant_gate_values(regime)
     if g is None:
         return None
@@ -70,7 +137,13 @@ def linear_transition(regime) -> np.ndarray | None:
 
 
 def innovation_covariance(regime) -> np.ndarray:
-    """Cov(η_t) = diag(g) B Bᵀ diag(g) s² + Q (inputs have covariance s² I for both laws)."""
+    """Cov(η_t) = diag(g) B Bᵀ diag(g) s² + Q (inputs have covariance s² I for both laws).
+
+    Form "s6" with inputs 0 (the only S6 chain of the linear tier): the drive c(0) is 0, so Cov η = Q."""
+    if is_s6(regime):
+        if not _s6_inputs_vanish(regime):
+            raise ValueError(f"regime {regime.name!r}: S6 with inputs is not a linear chain (its transition reads x)")
+        return np.array(regime.noise_cov, dtype=float)
     G = np.diag(constant_gate_values(regime))
     with np.errstate(over="ignore", invalid="ignore"):
         return np.float64(regime.input_scale) ** 2 * G @ regime.B @ regime.B.T @ G + regime.noise_cov
@@ -150,6 +223,7 @@ THEOREM2 = Claim(
         "settles into one stationary distribution."
     ),
     kind="paper",
-    hypotheses=K.theorem2_hypotheses,
+    hypotheses=theorem2_hypotheses,
     settings=THEOREM2_SETTINGS,
+    forms=("gated", "leaky", "s6"),
 )
