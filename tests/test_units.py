@@ -33,9 +33,11 @@ def rescale(regime, c: float):
             if (table, key) in LENGTHS else value
             for key, value in values.items()
         }
+    # Mamba's S6 form: the state's units enter through the drive Δ·(P_B x)·x, linear in P_B (B is a placeholder)
+    s6 = None if regime.s6 is None else dataclasses.replace(regime.s6, x_proj_B=c * regime.s6.x_proj_B)
     return dataclasses.replace(
         regime, B=c * regime.B, noise_cov=c * c * regime.noise_cov, h0=c * regime.h0,
-        U=None if regime.U is None else regime.U / c, settings=settings,
+        U=None if regime.U is None else regime.U / c, settings=settings, s6=s6,
     )
 
 
@@ -84,3 +86,16 @@ def test_rescaling_is_exact_on_the_model():
     np.testing.assert_allclose(pre, pre_scaled, rtol=1e-15)
     assert scaled.length_scale() == pytest.approx(8.0 * regime.length_scale(), rel=1e-15)
     assert set(CLAIMS) >= NOT_DIMENSIONLESS
+
+
+def test_rescaling_is_exact_on_the_s6_form():
+    from ssmverify.theorems.s6 import transition
+
+    regime = resolve_regimes(["builtin:mamba-init"])[0]
+    scaled = rescale(regime, 8.0)
+    x = np.random.default_rng(0).normal(size=(5, regime.m))
+    decay, drive = transition(regime.s6, x)
+    decay_s, drive_s = transition(scaled.s6, x)
+    np.testing.assert_array_equal(decay, decay_s)
+    np.testing.assert_allclose(drive_s, 8.0 * drive, rtol=1e-15)
+    assert scaled.length_scale() == pytest.approx(8.0 * regime.length_scale(), rel=1e-12)
