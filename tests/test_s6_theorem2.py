@@ -26,8 +26,8 @@ from ssmverify.checks.suite import resolve_regimes
 from ssmverify.estimators._second_moment import (s6_second_moment_radius, s6_second_moments,
                                                  second_moment_radius_regime, transition_matrices)
 from ssmverify.theorems import CLAIMS, parse_regime
-from ssmverify.theorems.s6 import (expected_decay, forgetting_rates, lyapunov_exponent, mamba_init,
-                                   memory_lengths, s6_step)
+from ssmverify.theorems.s6 import (S6Params, expected_decay, forgetting_rates, lyapunov_exponent, mamba_init,
+                                   memory_lengths, s6_step, softplus, transition)
 from ssmverify.theorems.theorem2 import chain_tier, linear_transition
 from ssmverify.theorems.theorem2_geometric import s6_coordinate_ratios
 
@@ -187,7 +187,7 @@ def test_s6_without_noise_or_inputs_fixed_point_passes():
     for _ in range(2000):
         h = s6_step(p, h, np.zeros(p.m), np.zeros(p.d))
     assert np.all(np.abs(h) < 1.0)                      # by hand: every coordinate shrinks
-    assert chain_tier(r) == "linear"
+    assert chain_tier(r) == "input-gated"   # S6 is decided by its exact argument even without inputs
     t2 = CHECKS["theorem2"].run(r, SETTINGS)
     assert t2.verdict == "PASS"
     assert t2.details["linear"]["spectral_radius_M"] == pytest.approx(
@@ -209,3 +209,17 @@ def test_no_s6_regime_fails_theorem2(law, scale):
     assert res.estimate < 1.0
     row = CHECKS["theorem2"].run(r, SETTINGS)
     assert row.verdict == "PASS"
+
+
+def test_decays_that_round_to_one_do_not_make_theorem2_fail():
+    """Δ = softplus(−32) ≈ 1e-14 and |A| ≈ 2e-9: every decay exp(ΔA) rounds to 1.0 in float64, but is < 1 by
+    proof (Δ > 0, A < 0). No inputs, no noise: h_t → 0 from every start, so mean-square convergence holds. The
+    verdict must come from the proof, not from a float64 M whose determinant is exactly 1."""
+    p = mamba_init(3, 2, seed=3)
+    p = S6Params.from_arrays(p.A_log - 20.0, p.dt_proj_weight, p.dt_proj_bias - 30.0, p.x_proj_dt, p.x_proj_B)
+    decay, _ = transition(p, np.zeros(p.m))
+    assert np.all(decay == 1.0)                            # the rounding this test is about
+    assert np.all(-np.expm1(np.repeat(softplus(p.dt_proj_bias), p.N) * p.A.ravel()) > 0.0)   # the truth
+    r = _regime("s6-frozen", p, scale=0.0, Q=0.0)
+    row = CHECKS["theorem2"].run(r, SETTINGS)
+    assert row.verdict == "PASS" and row.method == "exact", row.details["comparisons"]

@@ -72,6 +72,7 @@ class Claim:
     applicable: Callable[..., str | None] = _always_applies
     settings: Mapping[str, Mapping[str, Setting]] = dataclasses.field(default_factory=dict, compare=False)
     forms: tuple[str, ...] = ("gated", "leaky")
+    s6_exact: bool = False   # its S6 check needs the exact expectations of ``theorems.s6`` (E[Δ], E[decay], ...)
 
     def reason_not_applicable(self, regime) -> str | None:
         """None if the claim applies to the regime, else why not: a model form the claim's check does not
@@ -82,6 +83,11 @@ class Claim:
                 return ("not formulated for Mamba's selective scan (form s6) in this version: its update is not "
                         "G ⊙ (A h + B x) and this claim's check has no S6 counterpart")
             return f"stated for the forms {', '.join(self.forms)}, not {regime.form!r}"
+        if regime.form == "s6" and self.s6_exact:
+            from .s6 import exact_expectation_reason
+            reason = exact_expectation_reason(regime.s6, regime.input_law, regime.input_scale)
+            if reason is not None:
+                return reason
         return self.applicable(regime)
 
     def hypotheses_hold(self, regime) -> bool:

@@ -212,6 +212,7 @@ LEMMA1 = Claim(
     bound=paper_kappa,
     settings=LEMMA1_SETTINGS,
     forms=("gated", "leaky", "s6"),
+    s6_exact=True,
 )
 
 LEMMA1_CORRECTED = Claim(
@@ -236,4 +237,5 @@ LEMMA1_CORRECTED = Claim(
     bound=lambda regime: 1.0,
     settings=LEMMA1_SETTINGS,
     forms=("gated", "leaky", "s6"),
+    s6_exact=True,
 )

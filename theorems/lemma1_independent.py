@@ -84,4 +84,5 @@ LEMMA1_INDEPENDENT = Claim(
     bound=paper_kappa,
     settings=LEMMA1_SETTINGS,
     forms=("gated", "leaky", "s6"),
+    s6_exact=True,
 )

@@ -45,7 +45,7 @@ __all__ = [
     "S6Error", "S6Params", "LyapunovExponent", "ARRAY_KEYS", "INPUT_LAWS", "MAX_RADEMACHER_ATOMS",
     "softplus", "inverse_softplus", "s6_from_table", "load_s6_weights", "mamba_init",
     "delta", "transition", "s6_step", "expected_delta", "expected_decay", "forgetting_rates",
-    "memory_lengths", "lyapunov_exponent",
+    "memory_lengths", "lyapunov_exponent", "exact_expectation_reason",
 ]
 
 ARRAY_KEYS = ("A_log", "dt_proj_weight", "dt_proj_bias", "x_proj_dt", "x_proj_B")
@@ -705,6 +705,32 @@ def _rademacher_atoms(weights: np.ndarray, s: float, c: int) -> tuple[np.ndarray
         support = (support[:, None] + sv[None, :]).ravel()
         prob = (prob[:, None] * sp[None, :]).ravel()
     return support, prob
+
+
+def exact_expectation_reason(params: S6Params, input_law: str, input_scale) -> str | None:
+    """None if the one-dimensional expectations over the input law (:func:`expected_delta`,
+    :func:`expected_decay`, ...) can be computed exactly here, else why not: binary inputs whose exact law of
+    W_c[c]·x has more than ``MAX_RADEMACHER_ATOMS`` atoms, or a Gaussian spread that overflows float64."""
+    try:
+        s = _check_law(input_law, input_scale)
+        for c in range(params.m):
+            if s == 0.0:
+                continue
+            if input_law == "gaussian":
+                if not math.isfinite(s * float(np.linalg.norm(params.dt_weight[c]))):
+                    raise S6Error(f"Gaussian inputs: channel {c}: the spread s·‖W_c[{c}]‖ of Δ's argument "
+                                  f"overflows float64 (input scale {s!r})")
+            else:
+                a = np.abs(params.dt_weight[c][params.dt_weight[c] != 0.0]) * s
+                _, counts = np.unique(a[a != 0.0], return_counts=True)
+                size = 1
+                for k in counts:
+                    size *= int(k) + 1
+                    if size > MAX_RADEMACHER_ATOMS:
+                        _rademacher_atoms(params.dt_weight[c], s, c)   # raises, with the message
+    except S6Error as exc:
+        return f"the exact expectations over the input law cannot be computed: {exc}"
+    return None
 
 
 def _expect(params: S6Params, input_law: str, input_scale, f, window_for) -> np.ndarray:

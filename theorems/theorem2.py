@@ -108,9 +108,10 @@ def kappa(regime) -> float:
 def chain_tier(regime) -> str:
     """How Theorem 2 is decided: "linear" (gate constant), "input-gated" (gate reads x only) or
     "state-dependent" (gate reads h) — for sigmoid and tanh gates alike.  Form "s6" is input-gated (its
-    transition diag(exp(Δ(x)A)) reads x only), or linear when its inputs are 0."""
+    transition diag(exp(Δ(x)A)) reads x only), also when its inputs are 0: its decision is the exact argument
+    0 < decay < 1, which a float64 M (whose decays may round to 1) cannot replace."""
     if is_s6(regime):
-        return LINEAR if _s6_inputs_vanish(regime) else INPUT_GATED
+        return INPUT_GATED
     if constant_gate_values(regime) is not None:
         return LINEAR
     return STATE_DEPENDENT if regime.gate_depends_on_state else INPUT_GATED
@@ -226,4 +227,5 @@ THEOREM2 = Claim(
     hypotheses=theorem2_hypotheses,
     settings=THEOREM2_SETTINGS,
     forms=("gated", "leaky", "s6"),
+    s6_exact=True,
 )

@@ -70,4 +70,5 @@ THEOREM2_GEOMETRIC = Claim(
     bound=kappa,
     settings=LEMMA1_SETTINGS,
     forms=("gated", "leaky", "s6"),
+    s6_exact=True,
 )
