@@ -94,3 +94,19 @@ def test_s6_knobs_are_refused_on_the_papers_forms():
         apply_knobs(base, {"A_scale": 2.0})
     with pytest.raises(KnobError, match="> 0"):
         apply_knobs(resolve_regimes(["builtin:mamba-init"])[0], {"A_scale": -1.0})
+
+
+def test_binary_inputs_too_many_for_exact_expectations_are_not_applicable_not_an_error(tmp_path):
+    """24 binary channels: the exact law of W_Δ[c]·x has 2^24 atoms, beyond the enumeration limit. The claims
+    that need those expectations say so (NOT_APPLICABLE with the reason); the others still run."""
+    import ssmverify
+
+    p = mamba_init(24, 1, 1, seed=2)
+    arrays = "\n".join(f"{k} = {v.tolist()!r}" for k, v in p.arrays().items())
+    path = tmp_path / "wide.toml"
+    path.write_text(f'name = "wide"\n[model]\nform = "s6"\n{arrays}\nnoise_cov = 1e-4\n'
+                    '[inputs]\nlaw = "rademacher"\nscale = 1.0\n', encoding="utf-8")
+    rows = {r.claim: r for r in ssmverify.run([str(path)], claims=["lemma1", "theorem2", "gate-retains"], quick=True)}
+    for claim in ("lemma1", "theorem2"):
+        assert rows[claim].verdict == "NOT_APPLICABLE" and "atoms" in rows[claim].details["reason"], claim
+    assert rows["gate-retains"].verdict == "PASS"
