@@ -283,11 +283,12 @@ class Theorem2Check(SimulatorCheck):
             res = _second_moment(regime, settings.level)
             out["second_moment"] = {"estimate": res.estimate, "ci": list(res.ci), "method": res.method}
             if is_s6(regime):
-                from ..estimators._second_moment import s6_second_moments
+                from ..estimators._second_moment import s6_decay_second_moments, s6_second_moments
                 m1 = s6_second_moments(regime.s6, regime.input_law, regime.input_scale)
                 out["second_moment"].update({
                     "one_minus_radius": -float(np.max(m1)), "where": res.note,
-                    "per_coordinate": (1.0 + m1).tolist(),
+                    "per_coordinate": s6_decay_second_moments(regime.s6, regime.input_law,
+                                                              regime.input_scale).tolist(),
                     "meaning": "E[decay_i²] per (channel, state index); the operator E[M ⊗ M] is diagonal and its "
                                "spectral radius is the largest of these"})
         out["plots"] = [self._plot(regime, data, out)]

@@ -64,13 +64,13 @@ class Theorem2GeometricCheck(_Lemma1Base):
     def run(self, regime, settings):
         if not is_s6(regime):
             return super().run(regime, settings)
-        from ..estimators._second_moment import s6_second_moments
+        from ..estimators._second_moment import s6_decay_second_moments
         steps, _ = _steps_and_seps(regime)
         p = regime.s6
         ratios = s6_coordinate_ratios(regime, steps)                         # (T, m, N)
         i = int(np.argmax(ratios[0]))
         c, n = divmod(i, p.N)
-        rho = 1.0 + float(np.max(s6_second_moments(p, regime.input_law, regime.input_scale)))
+        rho = float(np.max(s6_decay_second_moments(p, regime.input_law, regime.input_scale)))   # in [0, 1]
         decides = self.decides(regime)
         proof = ("exact: κ = 0 (the S6 gate reads only x), so the claim asserts Δ_1 = 0; but Δ_1[i] = "
                  "exp(Δ_c(x_1)·A[c, n])·Δ_0[i] with exp(·) > 0 for every input, so ‖Δ_1‖ > 0 on every path "

@@ -48,7 +48,8 @@ from ._intervals import mean_ci
 from ._validate import positive_int, real_array
 
 __all__ = ["SecondMomentOperator", "SecondMomentRadius", "second_moment_operator", "second_moment_radius",
-           "second_moment_radius_regime", "transition_matrices", "s6_second_moments", "s6_second_moment_radius"]
+           "second_moment_radius_regime", "transition_matrices", "s6_second_moments", "s6_second_moment_radius",
+           "s6_decay_second_moments"]
 
 EXACT_MAX_M = 12
 QUADRATURE_MAX_M = 3
@@ -286,6 +287,16 @@ def s6_second_moments(params, input_law: str, input_scale: float) -> np.ndarray:
     return _decay_expectation(params, input_law, input_scale, lambda z: np.expm1(2.0 * z))
 
 
+def s6_decay_second_moments(params, input_law: str, input_scale: float) -> np.ndarray:
+    """E[decay_i(x)²] = E[exp(2 Δ_c A[c, n])] for every (c, n), shape (m, N), in [0, 1], accurate at both
+    ends: averaged directly where it is below 1/2 (tiny values keep their digits), as 1 + E[expm1(2ΔA)] above
+    (values close to 1 keep theirs)."""
+    from ..theorems.s6 import _decay_expectation
+    direct = _decay_expectation(params, input_law, input_scale, lambda z: np.exp(2.0 * z))
+    near_one = 1.0 + s6_second_moments(params, input_law, input_scale)
+    return np.clip(np.where(direct < 0.5, direct, near_one), 0.0, 1.0)
+
+
 def s6_second_moment_radius(params, input_law: str, input_scale: float) -> SecondMomentRadius:
     """ρ(E[M(x) ⊗ M(x)]) = max_i E[decay_i²] for an S6 layer (see the module docstring).
 
@@ -293,10 +304,11 @@ def s6_second_moment_radius(params, input_law: str, input_scale: float) -> Secon
     for Gaussian inputs (composite Gauss–Legendre to float64 rounding); ``note`` names the maximising
     (channel, state) and gives 1 − ρ, computed without cancellation."""
     m1 = s6_second_moments(params, input_law, input_scale)
-    i = int(np.argmax(m1))
+    values = s6_decay_second_moments(params, input_law, input_scale)
+    i = int(np.argmax(values))
     c, n = divmod(i, params.N)
     gap = -float(m1[c, n])
-    r = 1.0 + float(m1[c, n])
+    r = float(values[c, n])
     method = "quadrature" if input_law == "gaussian" and float(input_scale) != 0.0 else "exact"
     return SecondMomentRadius(r, (r, r), method, 0, note=f"max at channel {c}, state {n} (index {i}); "
                                                           f"1 − ρ = {gap:.6g}")

@@ -223,3 +223,25 @@ def test_decays_that_round_to_one_do_not_make_theorem2_fail():
     r = _regime("s6-frozen", p, scale=0.0, Q=0.0)
     row = CHECKS["theorem2"].run(r, SETTINGS)
     assert row.verdict == "PASS" and row.method == "exact", row.details["comparisons"]
+
+
+def test_a_tiny_second_moment_radius_keeps_its_digits():
+    """Δ ≈ 25 and A = −1: E[decay²] ≈ e^−50 ≈ 2e-22. 1 + E[expm1(2ΔA)] would round it to 0 (or below, making
+    ρ^(t/2) complex); the direct average keeps it, and every reported number is a real in [0, 1]."""
+    import json
+
+    from ssmverify.estimators._second_moment import s6_decay_second_moments
+    from ssmverify.reports._io import dumps
+
+    p = mamba_init(3, 1, 1, seed=0)
+    p = S6Params.from_arrays(np.zeros_like(p.A_log), p.dt_proj_weight, p.dt_proj_bias + 30.0, p.x_proj_dt,
+                             p.x_proj_B)
+    values = s6_decay_second_moments(p, "rademacher", 1e-8)
+    exact = np.exp(-2.0 * softplus(p.dt_proj_bias))[:, None]       # s = 1e-8: Δ is softplus(b) to 1e-8
+    np.testing.assert_allclose(values, exact, rtol=1e-6)
+    assert np.all(values > 0.0)
+    r = _regime("s6-fast", p, law="rademacher", scale=1e-8)
+    for claim in ("theorem2", "theorem2-geometric"):
+        row = CHECKS[claim].run(r, SETTINGS)
+        json.loads(dumps({"details": row.details}))                  # no complex number anywhere
+    assert CHECKS["theorem2"].run(r, SETTINGS).verdict == "PASS"
