@@ -110,3 +110,16 @@ def test_binary_inputs_too_many_for_exact_expectations_are_not_applicable_not_an
     for claim in ("lemma1", "theorem2"):
         assert rows[claim].verdict == "NOT_APPLICABLE" and "atoms" in rows[claim].details["reason"], claim
     assert rows["gate-retains"].verdict == "PASS"
+
+
+def test_fixed_point_without_noise_or_drive_stands_on_its_proof_when_the_radius_cannot_be_computed(tmp_path):
+    import ssmverify
+
+    p = mamba_init(24, 1, 1, seed=3)
+    arrays = {**p.arrays(), "x_proj_B": np.zeros_like(p.x_proj_B)}      # no drive: 0 is the common fixed point
+    text = "\n".join(f"{k} = {v.tolist()!r}" for k, v in arrays.items())
+    path = tmp_path / "still.toml"
+    path.write_text(f'name = "still"\n[model]\nform = "s6"\n{text}\nnoise_cov = 0.0\n'
+                    '[inputs]\nlaw = "rademacher"\nscale = 1.0\n', encoding="utf-8")
+    (row,) = ssmverify.run([str(path)], claims=["fixed-point"], quick=True)
+    assert row.verdict == "PASS" and row.method == "exact"
