@@ -223,6 +223,7 @@ def test_decays_that_round_to_one_do_not_make_theorem2_fail():
     r = _regime("s6-frozen", p, scale=0.0, Q=0.0)
     row = CHECKS["theorem2"].run(r, SETTINGS)
     assert row.verdict == "PASS" and row.method == "exact", row.details["comparisons"]
+    assert row.details["linear"]["exact_converges"] is True   # the report agrees with the verdict
 
 
 def test_a_tiny_second_moment_radius_keeps_its_digits():
