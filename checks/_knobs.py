@@ -94,29 +94,21 @@ def regime_to_dict(r: Regime) -> dict:
     """The regime in the regime-file schema (what ``parse_regime`` reads).  A form-s6 regime read from a
     checkpoint file is written with its arrays (the layer and channels it read), so the result stands alone."""
     if r.s6 is not None:
-        out: dict = {"name": r.name}
-        if r.description:
-            out["description"] = r.description
-        if r.claims:
-            out["claims"] = list(r.claims)
-        out["model"] = {"form": "s6", **{k: v.tolist() for k, v in r.s6.arrays().items()},
-                        "noise_cov": r.noise_cov.tolist(), "h0": r.h0.tolist()}
-        out["inputs"] = {"law": r.input_law, "scale": r.input_scale}
-        for table, values in r.settings.items():
-            out[table] = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
-        return out
-    gate: dict = {"kind": r.gate_kind}
-    if r.gate_kind == "constant":
-        gate["value"] = r.gate_value.tolist()
+        model: dict = {"form": "s6", **{k: v.tolist() for k, v in r.s6.arrays().items()}}
     else:
-        gate.update(W=r.W.tolist(), U=r.U.tolist(), b=r.b.tolist())
+        gate: dict = {"kind": r.gate_kind}
+        if r.gate_kind == "constant":
+            gate["value"] = r.gate_value.tolist()
+        else:
+            gate.update(W=r.W.tolist(), U=r.U.tolist(), b=r.b.tolist())
+        model = {"form": r.form, "A": r.A.tolist(), "B": r.B.tolist(), "gate": gate}
+    model.update(noise_cov=r.noise_cov.tolist(), h0=r.h0.tolist())
     out: dict = {"name": r.name}
     if r.description:
         out["description"] = r.description
     if r.claims:
         out["claims"] = list(r.claims)
-    out["model"] = {"form": r.form, "A": r.A.tolist(), "B": r.B.tolist(), "noise_cov": r.noise_cov.tolist(),
-                    "h0": r.h0.tolist(), "gate": gate}
+    out["model"] = model
     out["inputs"] = {"law": r.input_law, "scale": r.input_scale}
     for table, values in r.settings.items():
         out[table] = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}

@@ -681,22 +681,26 @@ def _normal_expectation(f, mean: float, sd: float, window: tuple[float, float]) 
     return np.tensordot(wts, f(u), axes=(0, 0))
 
 
+def _atom_groups(weights: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct nonzero |weights|·s and how many inputs share each (equal ones merge into a binomial)."""
+    a = np.abs(weights[weights != 0.0]) * s
+    return np.unique(a[a != 0.0], return_counts=True)
+
+
 def _rademacher_atoms(weights: np.ndarray, s: float, c: int) -> tuple[np.ndarray, np.ndarray]:
     """The exact law of Σ_j weights_j ξ_j with ξ_j uniform on {−s, s}: (values, probabilities).
 
     Equal |weights| are merged into one binomial factor; zero weights drop out.
     """
     from scipy.stats import binom
-    a = np.abs(weights[weights != 0.0]) * s
-    a = a[a != 0.0]
-    vals, counts = np.unique(a, return_counts=True)
+    vals, counts = _atom_groups(weights, s)
     size = 1
     for k in counts:
         size *= int(k) + 1
         if size > MAX_RADEMACHER_ATOMS:
             raise S6Error(f"Rademacher inputs: channel {c}: the exact law of W_c[{c}]·x has "
                           f"{math.prod(int(k) + 1 for k in counts) if len(counts) < 64 else 'over 2^64'} atoms "
-                          f"(from {len(a)} nonzero input weights); exact enumeration is limited to "
+                          f"(from {int(counts.sum())} nonzero input weights); exact enumeration is limited to "
                           f"{MAX_RADEMACHER_ATOMS} atoms (m ≤ 22 for generic weights)")
     support, prob = np.zeros(1), np.ones(1)
     for v, k in zip(vals, counts):
@@ -720,14 +724,8 @@ def exact_expectation_reason(params: S6Params, input_law: str, input_scale) -> s
                 if not math.isfinite(s * float(np.linalg.norm(params.dt_weight[c]))):
                     raise S6Error(f"Gaussian inputs: channel {c}: the spread s·‖W_c[{c}]‖ of Δ's argument "
                                   f"overflows float64 (input scale {s!r})")
-            else:
-                a = np.abs(params.dt_weight[c][params.dt_weight[c] != 0.0]) * s
-                _, counts = np.unique(a[a != 0.0], return_counts=True)
-                size = 1
-                for k in counts:
-                    size *= int(k) + 1
-                    if size > MAX_RADEMACHER_ATOMS:
-                        _rademacher_atoms(params.dt_weight[c], s, c)   # raises, with the message
+            elif math.prod(int(k) + 1 for k in _atom_groups(params.dt_weight[c], s)[1]) > MAX_RADEMACHER_ATOMS:
+                _rademacher_atoms(params.dt_weight[c], s, c)   # raises, with the message
     except S6Error as exc:
         return f"the exact expectations over the input law cannot be computed: {exc}"
     return None
