@@ -9,6 +9,8 @@ toolkit would refuse.
 
 from __future__ import annotations
 
+import collections
+import math
 import textwrap
 
 import numpy as np
@@ -66,3 +68,75 @@ def builtin():
 def quick_settings():
     """Quick-mode settings with a family of 10 comparisons (a per-comparison level of α/20)."""
     return Settings(quick=True, family_size=10)
+
+
+# --- an instrumented scalar: counts the operations the NumPy code performs on it -------------------------------
+class Counted:
+    ops: collections.Counter = collections.Counter()
+
+    def __init__(self, v):
+        self.v = float(v)
+
+    @staticmethod
+    def _v(o):
+        return o.v if isinstance(o, Counted) else float(o)
+
+    def _op(self, name, value):
+        Counted.ops[name] += 1
+        return Counted(value)
+
+    def __add__(self, o):
+        return self._op("+", self.v + self._v(o))
+
+    def __radd__(self, o):
+        return self._op("+", self._v(o) + self.v)
+
+    def __sub__(self, o):
+        return self._op("-", self.v - self._v(o))
+
+    def __rsub__(self, o):
+        return self._op("-", self._v(o) - self.v)
+
+    def __mul__(self, o):
+        return self._op("*", self.v * self._v(o))
+
+    def __rmul__(self, o):
+        return self._op("*", self._v(o) * self.v)
+
+    def __truediv__(self, o):
+        return self._op("/", self.v / self._v(o))
+
+    def __rtruediv__(self, o):
+        return self._op("/", self._v(o) / self.v)
+
+    def __neg__(self):
+        return self._op("neg", -self.v)
+
+    def exp(self):
+        return self._op("exp", math.exp(self.v))
+
+    def __eq__(self, o):            # comparisons select the active set: not flops
+        return self.v == self._v(o)
+
+    def __ne__(self, o):
+        return self.v != self._v(o)
+
+    __hash__ = None
+
+
+def counted(a):
+    a = np.asarray(a, float)
+    out = np.empty(a.shape, dtype=object)
+    for idx in np.ndindex(a.shape):
+        out[idx] = Counted(a[idx])
+    return out
+
+
+def values(a):
+    return np.array([Counted._v(v) for v in np.ravel(a)]).reshape(np.shape(a))
+
+
+def count(fn, *args, **kw):
+    Counted.ops.clear()
+    out = fn(*args, **kw)
+    return sum(Counted.ops.values()), out

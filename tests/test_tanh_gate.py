@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import collections
 import itertools
 import json
 import math
@@ -38,6 +37,8 @@ from ssmverify.theorems._reference import reference_gate, reference_trajectory
 from ssmverify.theorems.complexity import gate_flops, tanh_gate
 from ssmverify.theorems.model import draw_step, path_key, run_with_noise
 from ssmverify.theorems.theorem2 import INPUT_GATED, LINEAR, STATE_DEPENDENT, chain_tier, constant_gate_values
+
+from conftest import Counted, counted
 
 D, M_IN = 3, 2
 
@@ -410,59 +411,6 @@ def test_schema_accepts_tanh_and_refuses_unknown_kinds(tmp_path):
 
 # --- the tanh gate's flop count -----------------------------------------------------------------------------------
 
-class Counted:
-    """A scalar that counts the operations it takes part in (+, −, ×, ÷, negation, exp)."""
-
-    ops: collections.Counter = collections.Counter()
-
-    def __init__(self, v):
-        self.v = float(v)
-
-    @staticmethod
-    def _v(o):
-        return o.v if isinstance(o, Counted) else float(o)
-
-    def _op(self, value):
-        Counted.ops["flop"] += 1
-        return Counted(value)
-
-    def __add__(self, o):
-        return self._op(self.v + self._v(o))
-
-    __radd__ = __add__
-
-    def __sub__(self, o):
-        return self._op(self.v - self._v(o))
-
-    def __rsub__(self, o):
-        return self._op(self._v(o) - self.v)
-
-    def __mul__(self, o):
-        return self._op(self.v * self._v(o))
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, o):
-        return self._op(self.v / self._v(o))
-
-    def __rtruediv__(self, o):
-        return self._op(self._v(o) / self.v)
-
-    def __neg__(self):
-        return self._op(-self.v)
-
-    def exp(self):
-        return self._op(math.exp(self.v))
-
-
-def _counted(a):
-    a = np.asarray(a, float)
-    out = np.empty(a.shape, dtype=object)
-    for idx in np.ndindex(a.shape):
-        out[idx] = Counted(a[idx])
-    return out
-
-
 @pytest.mark.parametrize("reads", [False, True])
 def test_tanh_gate_flops_are_counted_and_its_values_are_tanh(reads):
     rng = np.random.default_rng(3)
@@ -470,8 +418,8 @@ def test_tanh_gate_flops_are_counted_and_its_values_are_tanh(reads):
     W, U, b = rng.normal(size=(d, m)), rng.normal(size=(d, d)), rng.normal(size=d)
     x, h = rng.normal(size=m), rng.normal(size=d)
     Counted.ops.clear()
-    out = tanh_gate(_counted(W), _counted(U) if reads else None, _counted(b), _counted(x), _counted(h))
-    assert Counted.ops["flop"] == gate_flops(d, m, "tanh", reads) == gate_flops(d, m, "sigmoid", reads) + d
+    out = tanh_gate(counted(W), counted(U) if reads else None, counted(b), counted(x), counted(h))
+    assert sum(Counted.ops.values()) == gate_flops(d, m, "tanh", reads) == gate_flops(d, m, "sigmoid", reads) + d
     z = W @ x + (U @ h if reads else 0.0) + b
     np.testing.assert_allclose([o.v for o in out], np.tanh(z), rtol=0, atol=1e-15)
     assert np.all(tanh_gate(W, None, b * 1e3, x, h) ** 2 == 1.0)      # saturated both ways, no NaN
