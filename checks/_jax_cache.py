@@ -12,8 +12,9 @@ Deleting it, or any folder in it, is always safe: the next run compiles and draw
   only says "cpu", and XLA compiles for the instruction set of the machine it runs on.  The folder is therefore
   named by the jax and jaxlib versions and by the machine (architecture and the processor's instruction-set
   flags): a cache folder shared by machines of different processors (a network home directory) never hands
-  one of them a program compiled for another's instructions.  ``SSMVERIFY_NO_COMPILATION_CACHE=1`` turns it
-  off.
+  one of them a program compiled for another's instructions.  Its ``programs/`` folder keeps the simulator's
+  programs exported and serialised (``theorems._programs``), so a second run does not even trace and lower
+  them.  ``SSMVERIFY_NO_COMPILATION_CACHE=1`` turns both off.
 * ``figures/``: the PNG and PDF of every figure ``ssmverify run`` and ``ssmverify report`` drew, keyed by the
   figure's spec and everything else that decides its bytes (``reports.figures.fingerprint``: the drawing code,
   matplotlib and the libraries under it, the matplotlibrc settings, the font), so a second run with the same
@@ -88,6 +89,9 @@ def enable() -> Path | None:
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    from ..theorems import _programs
+
+    _programs.use_program_cache(path / "programs")
     return path
 
 

@@ -54,6 +54,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..estimators._numeric import psd_sqrt  # noqa: E402  (the toolkit's one PSD square root; tests import it from here)
+from . import _programs  # noqa: E402
 
 __all__ = ["Model", "gate", "step", "s6_transition", "safe_norm", "path_key", "draw_step", "simulate", "simulate_traced", "simulate_grid",
            "stack_models", "run_with_noise"]
@@ -530,8 +531,9 @@ def simulate(
         ids = np.arange(first_path + start, first_path + start + chunk, dtype=np.int64)
         block = np.zeros((chunk,) + h0s.shape[1:])
         block[: stop - start] = h0s[start:stop]
-        out = _simulate_chunk(model, key, jnp.asarray(ids), jnp.asarray(block), n_steps,
-                              bool(synchronous), observe)   # asynchronous: runs while the last one is copied
+        out = _programs.call(_simulate_chunk, model, key, (ids, block), n_steps=n_steps,
+                             synchronous=bool(synchronous), observe=observe)   # asynchronous: runs while the
+        #                                                                        last one is copied
         if pending is not None:
             collect(pending)
         pending = (out, stop - start)
@@ -570,8 +572,8 @@ def simulate_grid(models: list[Model], key: jax.Array, h0s, n_steps: int, *, syn
     _check_steps(n_steps)
     h0s = np.asarray(h0s, dtype=np.float64)
     ids = jnp.arange(first_path, first_path + h0s.shape[1], dtype=jnp.int64)
-    final, obs = _simulate_grid_chunk(stack_models(models), key, ids, jnp.asarray(h0s), n_steps,
-                                      bool(synchronous), observe)
+    final, obs = _programs.call(_simulate_grid_chunk, stack_models(models), key, (ids, h0s), n_steps=n_steps,
+                                synchronous=bool(synchronous), observe=observe)
     return np.asarray(final), jax.tree_util.tree_map(np.asarray, obs)
 
 
