@@ -145,6 +145,11 @@ class Check(abc.ABC):
     def run(self, regime: Regime, settings: Settings) -> CheckResult:
         """The row of this claim in ``regime``, decided at ``settings.level`` per comparison."""
 
+    def verdict(self, regime: Regime, settings: Settings) -> Verdict:
+        """The verdict of :meth:`run` alone, for callers that need nothing else (the probe's certification
+        and shrinking).  Default: ``run(...).verdict``; a check may skip its reported-only work here."""
+        return self.run(regime, settings).verdict
+
     def decides(self, regime: Regime) -> bool:
         """Whether the row may PASS or FAIL (default: the paper's hypotheses hold in the regime)."""
         return self.claim.hypotheses_hold(regime)
@@ -225,7 +230,8 @@ class MonteCarloCheck(Check):
         """Reported context of the row (caveats, units, plot specifications, ...)."""
         return {}
 
-    def run(self, regime: Regime, settings: Settings) -> CheckResult:
+    def _sample(self, regime: Regime, settings: Settings):
+        """Staged sampling until the verdict is decided: (comparisons, data, n, stages used, pilot paths)."""
         decides = self.decides(regime)
         split = self.splits(regime) and decides and settings.stages is None
         pilot = pilot_size(settings) if split else 0
@@ -235,7 +241,18 @@ class MonteCarloCheck(Check):
             settings.paths, settings.max_stages if decides else 1,
             select=select_worst if split else None, pilot_size=pilot,
         )
-        return self.staged_result(regime, settings, comps, data, n, used, pilot)
+        return comps, data, n, used, pilot
+
+    def run(self, regime: Regime, settings: Settings) -> CheckResult:
+        return self.staged_result(regime, settings, *self._sample(regime, settings))
+
+    def verdict(self, regime: Regime, settings: Settings) -> Verdict:
+        """:meth:`run`'s verdict without :meth:`details` (the reported context: laws, distances, exponents
+        and plots, often the costlier part), where the check decides as this class does."""
+        if type(self).run is not MonteCarloCheck.run or type(self).staged_result is not MonteCarloCheck.staged_result:
+            return super().verdict(regime, settings)
+        comps = self._sample(regime, settings)[0]
+        return combine(comps) if self.decides(regime) else NOT_APPLICABLE
 
     def staged_result(self, regime, settings, comps, data, n, used, pilot: int = 0) -> CheckResult:
         """The row after staged sampling: the stages and pilot used, then :meth:`details`."""

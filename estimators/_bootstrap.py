@@ -63,7 +63,7 @@ def bootstrap_mean_ci(samples, confidence: float = 0.95, *, n_resamples: int = 9
         # Acceleration from the jackknife means (n * mean - x_i) / (n - 1).
         dev = est - (n * est - x) / (n - 1)
         denom = float(np.sum(dev**2)) ** 1.5
-        a = float(np.sum(dev**3)) / (6.0 * denom) if denom > 0 else 0.0
+        a = float(np.sum(dev * dev * dev)) / (6.0 * denom) if denom > 0 else 0.0
         z = ndtri(probs)
         probs = ndtr(z0 + (z0 + z) / (1.0 - a * (z0 + z)))
     low, high = np.quantile(boot, probs)

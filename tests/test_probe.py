@@ -173,6 +173,23 @@ def test_the_probes_light_simulation_decides_exactly_as_the_full_one(half_open):
     np.testing.assert_allclose([c.ci for c in light], [c.ci for c in deciding], rtol=1e-12)
 
 
+def test_theorem2s_light_probe_simulation_decides_exactly_as_the_full_one():
+    """theorem2 in a probe leaves out the reported ‖h_t‖²; the coupling comparisons are run()'s."""
+    from ssmverify.checks import Settings
+    from ssmverify.checks._registry import CHECKS
+    from ssmverify.checks.suite import resolve_regimes
+    check = CHECKS["theorem2"]
+    regime = resolve_regimes(["builtin:sigmoid-quiet"])[0]
+    settings = Settings(n_paths=128, family_size=8)
+    full_data, light_data = check.draw(regime, settings, 0, 128), check.draw_grid([regime], settings, 128)[0]
+    assert "synchronous.sq" in full_data and "synchronous.sq" not in light_data
+    full = check.comparisons(regime, full_data, settings.level, True)
+    light = check.comparisons(regime, light_data, settings.level, True)
+    assert len(full) >= 2 and [(c.label, c.decision) for c in full] == [(c.label, c.decision) for c in light]
+    np.testing.assert_allclose([c.statistic for c in light], [c.statistic for c in full], rtol=1e-12)
+    np.testing.assert_allclose([c.ci for c in light], [c.ci for c in full], rtol=1e-12)
+
+
 @pytest.mark.parametrize("claim,knob", [("lemma1", "lipschitz=0.01:1.0:3"), ("theorem2", "rho=1.2:2.0:3")])
 def test_search_gradient_matches_finite_differences_of_the_same_estimate(half_open, claim, knob):
     """With common random numbers the Monte Carlo margin is a smooth function of the knob: jax.grad = its slope."""
@@ -239,6 +256,25 @@ def test_a_cells_verdict_is_the_runs_verdict(half_open):
     cell, row = evaluate(whole, [regime], s, 1)[0], whole.run(regime, s)
     assert (cell["verdict"], cell["comparison"], cell["statistic"]) == (row.verdict, row.details["representative"],
                                                                         row.statistic)
+
+
+@pytest.mark.parametrize("regime, claim", [
+    ("sigmoid-quiet", "theorem2"),           # state-dependent: coupling comparisons; W2 and λ₁ only reported
+    ("escape", "lemma1"),                    # sample splitting: the pilot selects the comparison
+    ("input-gated-stable", "theorem2"),      # the second-moment operator
+    ("fano-sharp-memory", "fano"),           # a check with its own run()
+    ("constant-gate", "gate-retains"),
+])
+def test_verdict_without_the_reported_context_is_the_runs_verdict(regime, claim):
+    """Check.verdict (what the probe certifies and shrinks with) gives run()'s verdict, on the same stream."""
+    from ssmverify.checks import Settings
+    from ssmverify.checks._registry import CHECKS
+    from ssmverify.checks.suite import resolve_regimes
+    r = resolve_regimes([f"builtin:{regime}"])[0]
+    check = CHECKS[claim]
+    for quick in (True, False):
+        s = Settings(quick=quick, family_size=max(check.planned_comparisons(r, Settings()), 1))
+        assert check.verdict(r, s) == check.run(r, s).verdict
 
 
 def test_the_cell_summary_combines_as_a_run_and_keeps_nan_out_of_margins():

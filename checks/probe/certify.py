@@ -14,10 +14,11 @@ from .._verdict import FAIL
 
 
 def _fresh_verdict(check: Check, regime: Regime, settings: Settings, quick: bool = False) -> str:
-    """The verdict ``ssmverify run`` gives the regime alone (its own name, hence its own random stream)."""
+    """The verdict ``ssmverify run`` gives the regime alone (its own name, hence its own random stream),
+    without the row's reported-only context (:meth:`Check.verdict`)."""
     s = Settings(seed=settings.seed, alpha=settings.alpha, quick=quick,
                  family_size=max(check.planned_comparisons(regime, settings), 1))
-    return check.run(regime, s).verdict
+    return check.verdict(regime, s)
 
 
 def _numeric_leaves(data: dict, prefix: str = "") -> list[tuple[str, float]]:
