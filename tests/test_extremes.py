@@ -95,6 +95,19 @@ def test_safe_norm_keeps_nan_and_inf_non_finite_and_equals_the_norm():
     np.testing.assert_array_equal(np.asarray(jax.grad(safe_norm)(jnp.zeros(3))), np.zeros(3))
 
 
+@pytest.mark.parametrize("entry", [1e308, 2.0**1023, 1.7976931348623157e308, 3e-320, 1.0])
+def test_rho_is_the_spectral_norm_up_to_the_float64_maximum(entry):
+    """ρ = ‖A‖₂ stays exact where 2^e of the largest entry itself overflows (entries ≥ 2^1023), and is inf
+    only where the norm truly exceeds float64 (a sum of two maximal entries)."""
+    from types import SimpleNamespace
+
+    from ssmverify.theorems._constants import rho
+    diag = np.diag([entry, entry / 2])
+    assert rho(SimpleNamespace(A=diag)) == entry                          # ‖diag(a, a/2)‖₂ = a, exactly
+    ones = np.full((2, 2), entry)                                          # ‖a·J‖₂ = 2a
+    assert rho(SimpleNamespace(A=ones)) == (2.0 * entry if 2.0 * entry < np.inf else np.inf)
+
+
 def test_psd_sqrt_of_a_variance_near_the_float64_maximum():
     L = psd_sqrt(1e308 * np.eye(2))
     assert np.all(np.isfinite(L))

@@ -21,9 +21,9 @@ def rho(regime) -> float:
     top = float(np.max(np.abs(A))) if A.size else 0.0
     if top == 0.0 or not np.isfinite(top):
         return top
-    scale = 2.0 ** np.frexp(top)[1]
+    e = int(np.frexp(top)[1])            # top = f·2^e, f in [0.5, 1); 2^e itself overflows for top ≥ 2^1023
     with np.errstate(over="ignore"):
-        return float(np.float64(np.linalg.norm(A / scale, 2)) * scale)
+        return float(np.ldexp(np.linalg.norm(np.ldexp(A, -e), 2), e))
 
 
 def _gate_key(regime) -> bytes:
