@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import os
 import tempfile
 from pathlib import Path
@@ -43,17 +44,23 @@ def program_cache() -> Path | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _source_digest() -> str:
-    """A digest of every .py file of the ssmverify package (all of its top-level folders)."""
+def _package_roots() -> tuple[Path, ...]:
+    """The folders of the ssmverify package and of its top-level subpackages (mapped from the project root)."""
     import ssmverify
 
-    roots = sorted({str(Path(p).resolve()) for p in ssmverify.__path__})
+    roots = {Path(p).resolve() for p in ssmverify.__path__}
     for name in ("theorems", "estimators", "checks", "reports"):
         module = __import__(f"ssmverify.{name}", fromlist=["__path__"])
-        roots += sorted({str(Path(p).resolve()) for p in module.__path__})
+        roots |= {Path(p).resolve() for p in module.__path__}
+    return tuple(sorted(roots))
+
+
+@functools.lru_cache(maxsize=1)
+def _source_digest() -> str:
+    """A digest of every .py file of the ssmverify package (all of its top-level folders)."""
     h = hashlib.sha256()
-    for root in sorted(set(roots)):
-        for path in sorted(Path(root).rglob("*.py")):
+    for root in _package_roots():
+        for path in sorted(root.rglob("*.py")):
             h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
@@ -66,9 +73,15 @@ def _versions() -> str:
 
 
 def _ours(fn) -> bool:
-    """Whether ``fn`` is a module-level function of the package (so the source digest covers it)."""
+    """Whether ``fn`` is a module-level function defined in the package's files (covered by the digest)."""
     module, qualname = getattr(fn, "__module__", "") or "", getattr(fn, "__qualname__", "") or ""
-    return module.startswith("ssmverify.") and "<" not in qualname
+    if not module.startswith("ssmverify.") or "<" in qualname:
+        return False
+    try:
+        source = Path(inspect.getsourcefile(fn)).resolve()
+    except (TypeError, OSError):
+        return False
+    return any(source.is_relative_to(root) for root in _package_roots())
 
 
 def _aval(a) -> str:
@@ -79,10 +92,11 @@ def call(fn, model, key, arrays: tuple, **static):
     """``fn(model, key, *arrays, **static)`` through the serialised program when a folder is set.
 
     ``fn`` is a jitted function of (model pytree, Threefry key, arrays) with static keyword arguments; a
-    ``observe`` among them must be a module-level function of the package, else ``fn`` is called directly.
+    function among them (the observer) must be a module-level function of the package's files, else ``fn``
+    is called directly (traced as usual).
     """
-    observe = static.get("observe")
-    if (_FOLDER is None or not jnp_is_threefry(key) or (observe is not None and not _ours(observe))):
+    if (_FOLDER is None or not jnp_is_threefry(key)
+            or not all(_ours(v) for v in static.values() if callable(v))):
         return fn(model, key, *arrays, **static)
     leaves, tree = jax.tree_util.tree_flatten(model)
     args = (jax.random.key_data(key), *arrays, *leaves)

@@ -531,9 +531,9 @@ def simulate(
         ids = np.arange(first_path + start, first_path + start + chunk, dtype=np.int64)
         block = np.zeros((chunk,) + h0s.shape[1:])
         block[: stop - start] = h0s[start:stop]
+        # asynchronous: this chunk runs while the last one is copied back
         out = _programs.call(_simulate_chunk, model, key, (ids, block), n_steps=n_steps,
-                             synchronous=bool(synchronous), observe=observe)   # asynchronous: runs while the
-        #                                                                        last one is copied
+                             synchronous=bool(synchronous), observe=observe)
         if pending is not None:
             collect(pending)
         pending = (out, stop - start)
