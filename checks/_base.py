@@ -251,8 +251,8 @@ class MonteCarloCheck(Check):
         and plots, often the costlier part), where the check decides as this class does."""
         if type(self).run is not MonteCarloCheck.run or type(self).staged_result is not MonteCarloCheck.staged_result:
             return super().verdict(regime, settings)
-        comps = self._sample(regime, settings)[0]
-        return combine(comps) if self.decides(regime) else NOT_APPLICABLE
+        comps, _, n, _, _ = self._sample(regime, settings)
+        return self.result(regime, comps, n).verdict
 
     def staged_result(self, regime, settings, comps, data, n, used, pilot: int = 0) -> CheckResult:
         """The row after staged sampling: the stages and pilot used, then :meth:`details`."""

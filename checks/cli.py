@@ -562,16 +562,11 @@ def _probe_estimate(check, base, claim: str, knobs, args) -> list[tuple[str, flo
     from . import probe
     from ._base import Settings
 
-    from ._base import simulation_estimate
-
     cells = math.prod(k.n for k in knobs)
     cell_settings = Settings(seed=args.seed, alpha=args.alpha, n_paths=args.paths, stages=1)
     cell_bytes, cell_seconds = check.estimate(base, cell_settings)
     if probe.batched(check):   # a cell is its (light) simulation and a decision, not a whole row with its report
-        sim = check.simulation(base, cell_settings, probe=True)
-        chains = int(sim.initial(0, 1).shape[1])
-        cell_seconds = simulation_estimate(args.paths, sim.n_steps, chains, len(sim.couplings), base.d, base.m,
-                                           3 * chains + base.d)[1]
+        cell_seconds = probe.cell_estimate(check, base, cell_settings)[1]
     chunk = probe.chunk_size(check, base, cell_settings)
     run_bytes, run_seconds = check.estimate(base, Settings(seed=args.seed, alpha=args.alpha))
     quick_seconds = check.estimate(base, Settings(seed=args.seed, alpha=args.alpha, quick=True))[1]

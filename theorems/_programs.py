@@ -72,6 +72,7 @@ def _versions() -> str:
     return f"jax {jax.__version__}, jaxlib {metadata.version('jaxlib')}"
 
 
+@functools.lru_cache(maxsize=None)
 def _ours(fn) -> bool:
     """Whether ``fn`` is a module-level function defined in the package's files (covered by the digest)."""
     module, qualname = getattr(fn, "__module__", "") or "", getattr(fn, "__qualname__", "") or ""
@@ -95,7 +96,9 @@ def call(fn, model, key, arrays: tuple, **static):
     function among them (the observer) must be a module-level function of the package's files, else ``fn``
     is called directly (traced as usual).
     """
-    if (_FOLDER is None or not jnp_is_threefry(key)
+    from .model import _is_threefry_key
+
+    if (_FOLDER is None or not _is_threefry_key(key)
             or not all(_ours(v) for v in static.values() if callable(v))):
         return fn(model, key, *arrays, **static)
     leaves, tree = jax.tree_util.tree_flatten(model)
@@ -118,12 +121,6 @@ def call(fn, model, key, arrays: tuple, **static):
             use_program_cache(None)
             return fn(model, key, *arrays, **static)
     return program(*args)
-
-
-def jnp_is_threefry(key) -> bool:
-    dtype = getattr(key, "dtype", None)
-    return (dtype is not None and jax.numpy.issubdtype(dtype, jax.dtypes.prng_key)
-            and str(jax.random.key_impl(key)) == "threefry2x32")
 
 
 def _load_or_export(name: str, fn, tree, n_arrays: int, static: dict, args: tuple):

@@ -263,10 +263,17 @@ def _threefry2x32(k1, k2, x1, x2):
     return x1, x2
 
 
+def _is_threefry_key(key) -> bool:
+    """Whether ``key`` is a typed JAX key of the Threefry-2x32 PRNG."""
+    dtype = getattr(key, "dtype", None)
+    return (dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
+            and str(jax.random.key_impl(key)) == "threefry2x32")
+
+
 def _key_words(key: jax.Array) -> jax.Array:
     """The two uint32 words (..., 2) of Threefry keys, typed or raw; a key of another PRNG derives them."""
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        if str(jax.random.key_impl(key)) == "threefry2x32":
+        if _is_threefry_key(key):
             return jax.random.key_data(key)
         return jax.random.bits(key, (2,), jnp.uint32) if key.ndim == 0 else \
             jax.vmap(lambda k: jax.random.bits(k, (2,), jnp.uint32))(key)

@@ -18,8 +18,8 @@
 """
 
 from .certify import certify_and_write
-from .grid import batched, chunk_size, dumps, grid_csv, grid_document, run_grid
+from .grid import batched, cell_estimate, chunk_size, dumps, grid_csv, grid_document, run_grid
 from .search import _unit_to_values, search
 
-__all__ = ["batched", "chunk_size", "run_grid", "search", "certify_and_write", "grid_document", "grid_csv", "dumps",
+__all__ = ["batched", "cell_estimate", "chunk_size", "run_grid", "search", "certify_and_write", "grid_document", "grid_csv", "dumps",
            "_unit_to_values"]

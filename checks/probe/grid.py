@@ -17,7 +17,7 @@ import numpy as np
 
 from ...theorems import CLAIMS, Regime, parse_regime
 
-from .._base import Check, Settings, SimulatorCheck
+from .._base import Check, Settings, SimulatorCheck, simulation_estimate
 from .._knobs import Knob, apply_knobs, regime_to_dict
 from .._registry import CHECKS
 from .._verdict import (FAIL, INCONCLUSIVE, NOT_APPLICABLE, PASS, CheckResult, Comparison, Verdict, combine,
@@ -39,12 +39,21 @@ def batched(check: Check) -> bool:
     return isinstance(check, SimulatorCheck)
 
 
+def cell_estimate(check: Check, regime: Regime, settings: Settings) -> tuple[float, float]:
+    """(bytes of per-step observations, seconds) of one cell's light simulation (a batched check's cell)."""
+    sim = check.simulation(regime, settings, probe=True)
+    chains = int(sim.initial(0, 1).shape[1])
+    values = 3 * chains + regime.d   # per path and step: a few values per chain, plus the state
+    per_cell = settings.paths * sim.n_steps * len(sim.couplings) * values * 8
+    seconds = simulation_estimate(settings.paths, sim.n_steps, chains, len(sim.couplings), regime.d, regime.m,
+                                  values)[1]
+    return float(per_cell), seconds
+
+
 def chunk_size(check: Check, regime: Regime, settings: Settings) -> int:
     if not batched(check):
         return 1
-    sim = check.simulation(regime, settings, probe=True)
-    chains = sim.initial(0, 1).shape[1]
-    per_cell = settings.paths * sim.n_steps * len(sim.couplings) * (3 * chains + regime.d) * 8
+    per_cell = cell_estimate(check, regime, settings)[0]
     return int(max(1, min(MAX_CHUNK, MEMORY_BUDGET // max(per_cell, 1))))
 
 
