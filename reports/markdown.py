@@ -29,13 +29,14 @@ _KIND = {"paper": "claim of the paper", "corrected": "corrected form of a claim"
 # Backslash-escaped wherever they occur: Markdown's inline specials, HTML's < > &, GitHub's math ($) and
 # strikethrough (~), and ! (an image).  Every one is ASCII punctuation, so CommonMark shows it as itself.
 _MD_SPECIAL = set("\\`*_[]<>|#&!~$")
+_MD_ESCAPE = str.maketrans({ch: "\\" + ch for ch in _MD_SPECIAL})
 # What would make a line that starts with the text a list item, a heading underline or a numbered item.
 _LINE_START = re.compile(r"[-+=]|[0-9]{1,9}(?=[.)])")
 
 
 def _md(text) -> str:
     """Plain text with Markdown's specials escaped (one line: control characters shown as escapes)."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in f.visible(text))
+    return f.visible(text).translate(_MD_ESCAPE)
 
 
 def _md_line(text) -> str:
