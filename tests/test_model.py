@@ -10,7 +10,8 @@ import pytest
 
 from ssmverify.theorems import Model, simulate
 from ssmverify.theorems._reference import reference_trajectory
-from ssmverify.theorems.model import _simulate_chunk, draw_step, path_key, run_with_noise, simulate_grid
+from ssmverify.theorems.model import (PATHS_MINOR_MAX_D, _paths_minor, _simulate_chunk, draw_step, path_key,
+                                      run_with_noise, simulate_grid)
 
 D, M_IN = 3, 2
 
@@ -91,6 +92,33 @@ def test_simulate_draws_replayed_through_the_twin(synchronous, law):
             assert not np.allclose(ws[:, 0], ws[:, 1])
         # the noise has covariance Q: its null direction (third coordinate) is never excited
         assert np.all(ws[:, :, 2] == 0.0)
+
+
+@pytest.mark.parametrize("synchronous", [True, False])
+@pytest.mark.parametrize("d", [PATHS_MINOR_MAX_D, PATHS_MINOR_MAX_D + 1])
+def test_both_block_layouts_replay_through_the_twin(d, synchronous):
+    """Blocks run paths minor up to PATHS_MINOR_MAX_D and paths first above it: on each side of the switch the
+    states are the twin's update of the draws the simulator reports, and those are draw_step's."""
+    assert _paths_minor(d) == (d <= PATHS_MINOR_MAX_D)
+    rng = np.random.default_rng(d)
+    m = 3
+    p = {"A": rng.normal(size=(d, d)) / (2 * np.sqrt(d)), "B": rng.normal(size=(d, m)), "form": "gated",
+         "gate": "sigmoid", "gate_value": None, "W": rng.normal(size=(d, m)), "U": rng.normal(size=(d, d)),
+         "b": rng.normal(size=d)}
+    L = np.tril(rng.normal(size=(d, d))) * 0.1
+    model = _model(p, L @ L.T)
+    key = jax.random.key(5)
+    steps, n_paths = 19, 3   # 19 = one whole block of draws and part of the next
+    h0s = rng.normal(size=(n_paths, 2, d))
+    final, obs = simulate(model, key, h0s, steps, synchronous=synchronous, observe=_obs_draws, first_path=7)
+    assert obs["h"].shape == (n_paths, steps, 2, d) and obs["x"].shape == (n_paths, steps, m)
+    for i in range(n_paths):
+        ref = reference_trajectory(p, h0s[i], obs["x"][i], obs["w"][i])
+        np.testing.assert_allclose(obs["h"][i], ref, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(final[i], ref[-1], rtol=1e-12, atol=1e-12)
+        draws = [draw_step(model, path_key(key, 7 + i), t, 2, synchronous) for t in range(1, steps + 1)]
+        np.testing.assert_array_equal(obs["x"][i], np.array([np.asarray(x) for x, _ in draws]))
+        np.testing.assert_allclose(obs["w"][i], np.array([np.asarray(w) for _, w in draws]), rtol=1e-13, atol=1e-16)
 
 
 def test_couplings_share_inputs_and_chain_zeros_noise():
