@@ -142,8 +142,11 @@ def _load_or_export(name: str, fn, tree, n_arrays: int, static: dict, args: tupl
             model = jax.tree_util.tree_unflatten(tree, rest[n_arrays:])
             return fn(model, jax.random.wrap_key_data(words, impl="threefry2x32"), *rest[:n_arrays], **static)
 
+        # Inputs on every device; the outputs keep the sharding the program gives them (paths split over the
+        # devices).  Asking for them on every device too added a gather of every observation to each call:
+        # measured, 0.41 s against 0.31 s per 9-cell probe chunk.
         everywhere = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
-        exported = export.export(jax.jit(flat, in_shardings=everywhere, out_shardings=everywhere))(*args)
+        exported = export.export(jax.jit(flat, in_shardings=everywhere))(*args)
         _write(path, exported.serialize())
     return jax.jit(exported.call, in_shardings=exported.in_shardings_jax(mesh))
 
