@@ -696,6 +696,29 @@ def _use_every_core() -> None:
         os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={min(cores, 8)}"
 
 
+def _reuse_freed_memory() -> None:
+    """glibc only: take large blocks from the heap and keep freed memory for the next allocation.
+
+    By default glibc maps every block over 32 MiB afresh and unmaps it when freed, so each probe chunk's
+    observations (two ~60 MB arrays, made by XLA and copied by NumPy) are new pages, zeroed by the kernel
+    on first touch: measured, 10–12 s of system time in a 30 × 30 theorem2 probe, 1 s with this setting
+    (49 s → 43 s wall), peak memory 0.77 → 0.91 GB.  For the ``ssmverify`` command only (a library's
+    allocator is its caller's business), and not when the user set glibc's own MALLOC_* variables.
+    """
+    if not sys.platform.startswith("linux") or any(k.startswith("MALLOC_") for k in os.environ):
+        return
+    import ctypes
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        return
+    M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4   # glibc's mallopt parameters (malloc.h)
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_MAX, 0)                  # no block gets its own mapping: all come from the heap
+        libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1)    # and freed memory stays there for reuse
+
+
 def _name_the_final_folder(counterexamples: list[dict], staging: Path, out: str) -> None:
     """Counterexamples are written into the staging folder; their replay commands must name ``--out``."""
     from ..reports._io import write_atomic
@@ -715,6 +738,7 @@ def main(argv: list[str] | None = None) -> int:
     with ``--debug``)."""
     if argv is None:        # the console command itself (not a call from Python): before anything imports JAX
         _use_every_core()
+        _reuse_freed_memory()
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     with _handling_interrupts():
