@@ -13,7 +13,7 @@ import pytest
 
 from ssmverify import estimators
 from ssmverify.checks import FAIL, NOT_APPLICABLE, PASS, Settings
-from ssmverify.checks.theorem2 import Theorem2Check
+from ssmverify.checks.theorem2 import Theorem2Check, radii
 from ssmverify.theorems import CLAIMS, load_regime, simulate
 from ssmverify.theorems.theorem2 import exact_moments, innovation_covariance, linear_transition
 
@@ -121,3 +121,29 @@ def test_hypotheses_failing_gives_not_applicable_with_measurement():
     assert check.planned_comparisons(r, Settings()) == 0
     result = check.run(r, Settings(quick=True))
     assert result.verdict == NOT_APPLICABLE and result.n_samples > 0
+
+
+@pytest.mark.parametrize("where", ["none", "distance inf", "final NaN", "both, other paths"])
+def test_coupling_comparisons_count_the_paths_that_overflowed(where):
+    """The state-dependent tier's coupling comparisons: any non-finite distance or final state on a path is
+    divergence observed (one VIOLATED comparison naming how many paths); all finite gives one ratio per start.
+    The count is checked against a path-by-path loop."""
+    from ssmverify.checks.suite import resolve_regimes
+    reg = resolve_regimes(["builtin:sigmoid-quiet"])[0]
+    rng = np.random.default_rng(3)
+    n, steps, k = 64, 30, len(radii(reg))
+    dist2 = np.exp(-0.2 * np.arange(1, steps + 1))[None, :, None] * rng.uniform(0.5, 2.0, (n, steps, k))
+    scale = np.ones((n, steps, k))
+    final = rng.normal(size=(n, k + 1, reg.d))
+    if where in ("distance inf", "both, other paths"):
+        dist2[5, 17, 1] = np.inf
+    if where in ("final NaN", "both, other paths"):
+        final[40, 2, 0] = np.nan
+    data = {"synchronous.dist2": dist2, "synchronous.scale": scale, "synchronous.final": final}
+    comps = Theorem2Check._coupling_comparisons(reg, data, 0.001, True)
+    bad = sum(1 for p in range(n) if not (np.all(np.isfinite(dist2[p])) and np.all(np.isfinite(final[p]))))
+    if bad == 0:
+        assert len(comps) == k and all(c.label.startswith("start ") for c in comps)
+    else:
+        assert len(comps) == 1 and comps[0].label == "states stay finite"
+        assert f"states overflowed float64 on {bad} of {n} path(s)" in comps[0].meta["note"]
