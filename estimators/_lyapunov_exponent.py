@@ -142,7 +142,6 @@ def top_lyapunov_exponent(model, key, *, n_paths: int, n_steps: int, burn_in: in
     (one compilation per (chunk, d, m, burn_in + n_steps); the parameters are traced data).
     The interval's half-width is at least ``ROUNDING_FLOOR``·max(1, |λ̂|).
     """
-    import jax.numpy as jnp
 
     n_paths = positive_int("n_paths", n_paths, minimum=2)
     n_steps = positive_int("n_steps", n_steps)
@@ -158,8 +157,8 @@ def top_lyapunov_exponent(model, key, *, n_paths: int, n_steps: int, burn_in: in
     fn = _kernel()
     parts = []
     for lo in range(0, n_paths, size):
-        ids = jnp.arange(first_path + lo, first_path + lo + size, dtype=jnp.int64)
-        acc = fn(model, key, ids, jnp.asarray(start), jnp.asarray(burn_in), burn_in + n_steps)
+        ids = np.arange(first_path + lo, first_path + lo + size, dtype=np.int64)   # NumPy: no eager JAX ops
+        acc = fn(model, key, ids, start, np.int64(burn_in), burn_in + n_steps)
         parts.append(np.asarray(acc)[: min(size, n_paths - lo)])
     per_path = np.concatenate(parts) / n_steps
     method = "monte-carlo"

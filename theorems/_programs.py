@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 import jax
+import numpy as np
 
 _FOLDER: Path | None = None
 _LOADED: dict[str, object] = {}
@@ -103,7 +104,7 @@ def call(fn, model, key, arrays: tuple, **static):
         return fn(model, key, *arrays, **static)
     leaves, tree = jax.tree_util.tree_flatten(model)
     args = (jax.random.key_data(key), *arrays, *leaves)
-    args = tuple(jax.numpy.asarray(a) for a in args)
+    args = tuple(a if isinstance(a, jax.Array) else jax.device_put(np.asarray(a)) for a in args)   # no eager op
     static_text = ",".join(f"{k}={v.__module__ + '.' + v.__qualname__ if callable(v) else repr(v)}"
                            for k, v in sorted(static.items()))
     devices = jax.devices()

@@ -60,6 +60,15 @@ __all__ = ["Model", "gate", "step", "s6_transition", "safe_norm", "path_key", "d
            "stack_models", "run_with_noise"]
 
 
+def _on_device(value) -> jax.Array:
+    """A float64 value as a JAX array by a transfer: ``jnp.asarray`` of a NumPy value is an eager JAX
+    operation, which compiles (or loads from the cache) a small program for every new shape.  A Python
+    float stays weakly typed, as ``jnp.asarray(1.0)`` is (the scalar fields users replace with one)."""
+    if isinstance(value, float):
+        return jax.device_put(value)
+    return jax.device_put(np.asarray(value, dtype=np.float64))
+
+
 @partial(
     jax.tree_util.register_dataclass,
     data_fields=[
@@ -141,19 +150,19 @@ class Model:
         sigmoid = W is not None
         gv = np.ones(d) if gate_value is None else np.broadcast_to(np.asarray(gate_value, np.float64), (d,))
         return cls(
-            A=jnp.asarray(A),
-            B=jnp.asarray(B),
-            noise_chol=jnp.asarray(psd_sqrt(Q)),
-            h0=jnp.asarray(np.zeros(d) if h0 is None else np.asarray(h0, np.float64)),
-            gate_value=jnp.asarray(np.array(gv)),
-            W=jnp.asarray(np.zeros((d, m)) if W is None else np.asarray(W, np.float64)),
-            U=jnp.asarray(np.zeros((d, d)) if U is None else np.asarray(U, np.float64)),
-            b=jnp.asarray(np.zeros(d) if b is None else np.asarray(b, np.float64)),
-            sigmoid=jnp.asarray(1.0 if sigmoid else 0.0),
-            leaky=jnp.asarray(1.0 if form == "leaky" else 0.0),
-            input_scale=jnp.asarray(float(input_scale)),
-            rademacher=jnp.asarray(1.0 if input_law == "rademacher" else 0.0),
-            tanh=jnp.asarray(1.0 if sigmoid and activation == "tanh" else 0.0),
+            A=_on_device(A),
+            B=_on_device(B),
+            noise_chol=_on_device(psd_sqrt(Q)),
+            h0=_on_device(np.zeros(d) if h0 is None else h0),
+            gate_value=_on_device(gv),
+            W=_on_device(np.zeros((d, m)) if W is None else W),
+            U=_on_device(np.zeros((d, d)) if U is None else U),
+            b=_on_device(np.zeros(d) if b is None else b),
+            sigmoid=_on_device(1.0 if sigmoid else 0.0),
+            leaky=_on_device(1.0 if form == "leaky" else 0.0),
+            input_scale=_on_device(float(input_scale)),
+            rademacher=_on_device(1.0 if input_law == "rademacher" else 0.0),
+            tanh=_on_device(1.0 if sigmoid and activation == "tanh" else 0.0),
         )
 
     @classmethod
@@ -166,15 +175,15 @@ class Model:
         d, m = params.d, params.m
         Q = np.asarray(noise_cov, dtype=np.float64)
         Q = Q * np.eye(d) if Q.ndim == 0 else Q
-        zero = jnp.asarray(0.0)
         return cls(
-            A=jnp.zeros((d, d)), B=jnp.zeros((d, m)), noise_chol=jnp.asarray(psd_sqrt(Q)),
-            h0=jnp.asarray(np.zeros(d) if h0 is None else np.asarray(h0, np.float64)),
-            gate_value=jnp.zeros(d), W=jnp.zeros((d, m)), U=jnp.zeros((d, d)), b=jnp.zeros(d),
-            sigmoid=zero, leaky=jnp.asarray(1.0), input_scale=jnp.asarray(float(input_scale)),
-            rademacher=jnp.asarray(1.0 if input_law == "rademacher" else 0.0), tanh=zero,
-            s6_A=jnp.asarray(params.A.ravel()), s6_dt_weight=jnp.asarray(params.dt_weight),
-            s6_dt_bias=jnp.asarray(params.dt_proj_bias), s6_B=jnp.asarray(params.x_proj_B), s6=True,
+            A=_on_device(np.zeros((d, d))), B=_on_device(np.zeros((d, m))), noise_chol=_on_device(psd_sqrt(Q)),
+            h0=_on_device(np.zeros(d) if h0 is None else h0),
+            gate_value=_on_device(np.zeros(d)), W=_on_device(np.zeros((d, m))), U=_on_device(np.zeros((d, d))),
+            b=_on_device(np.zeros(d)), sigmoid=_on_device(0.0), leaky=_on_device(1.0),
+            input_scale=_on_device(float(input_scale)),
+            rademacher=_on_device(1.0 if input_law == "rademacher" else 0.0), tanh=_on_device(0.0),
+            s6_A=_on_device(params.A.ravel()), s6_dt_weight=_on_device(params.dt_weight),
+            s6_dt_bias=_on_device(params.dt_proj_bias), s6_B=_on_device(params.x_proj_B), s6=True,
         )
 
     def replace(self, **changes) -> "Model":
@@ -601,7 +610,7 @@ def _simulate_grid_chunk(models, key, paths, h0s, n_steps, synchronous, observe)
 
 def stack_models(models: list[Model]) -> Model:
     """Models of equal shapes stacked along a leading cell axis (for :func:`simulate_grid`)."""
-    return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *models)
+    return jax.tree_util.tree_map(lambda *leaves: jax.device_put(np.stack([np.asarray(a) for a in leaves])), *models)
 
 
 def simulate_grid(models: list[Model], key: jax.Array, h0s, n_steps: int, *, synchronous: bool = True,
