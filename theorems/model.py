@@ -609,8 +609,16 @@ def _simulate_grid_chunk(models, key, paths, h0s, n_steps, synchronous, observe)
 
 
 def stack_models(models: list[Model]) -> Model:
-    """Models of equal shapes stacked along a leading cell axis (for :func:`simulate_grid`)."""
-    return jax.tree_util.tree_map(lambda *leaves: jax.device_put(np.stack([np.asarray(a) for a in leaves])), *models)
+    """Models of equal shapes stacked along a leading cell axis (for :func:`simulate_grid`).
+
+    Concrete leaves are stacked in NumPy and transferred (``jnp.stack`` would compile a program per shape);
+    traced ones (inside ``jax.jit``) with ``jnp.stack``."""
+    def stack(*leaves):
+        if any(isinstance(a, jax.core.Tracer) for a in leaves):
+            return jnp.stack(leaves)
+        return jax.device_put(np.stack([np.asarray(a) for a in leaves]))
+
+    return jax.tree_util.tree_map(stack, *models)
 
 
 def simulate_grid(models: list[Model], key: jax.Array, h0s, n_steps: int, *, synchronous: bool = True,
