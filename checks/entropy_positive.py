@@ -98,7 +98,9 @@ class EntropyPositiveCheck(MonteCarloCheck):
             # Tolerance: rounding of each term (SAMPLE_RTOL of the magnitudes summed), and at least the
             # largest numerical allowance of a path's eigenvalues.
             with np.errstate(invalid="ignore"):
-                allowance = float(np.nanmax(np.abs(data["entropy_hi"][:, t - 1] - x))) if x.size else 0.0
+                gaps = np.abs(data["entropy_hi"][:, t - 1] - x)
+                gaps = gaps[~np.isnan(gaps)]   # NaN where a path's entropy is NaN; all NaN: the allowance is NaN
+                allowance = (float(gaps.max()) if gaps.size else math.nan) if x.size else 0.0
                 scale = float(np.mean(data["scale"][:, t - 1])) + allowance / SAMPLE_RTOL
             comps.append(mean_comparison(x, 0.0, level, label=f"t={t}", claimed=">", decides=decides,
                                          meta={"t": t, "min_over_paths_bits": float(np.min(x)) if x.size else math.nan},
