@@ -317,15 +317,22 @@ def _inputs(model: Model, zx: jax.Array) -> jax.Array:
     return model.input_scale * jnp.where(model.rademacher > 0.5, signs, zx)
 
 
-def _noise(model: Model, zw: jax.Array, n_chains: int, synchronous: bool) -> jax.Array:
-    """Noise w = L z from the noise normals (..., n·d) of a step: (..., K, d).
+def _noise(model: Model, zw: jax.Array, n_chains: int, synchronous: bool, paths_minor: bool = False) -> jax.Array:
+    """Noise w = L z from the noise normals (..., n·d) of a step: (..., K, d); with ``paths_minor``, from
+    normals (..., n·d, P) to (..., K, d, P).
 
     Stream 1 + c (normals m + c·d .. m + (c+1)·d − 1) is chain c's; all chains use stream 1 under synchronous
     coupling, so chain 0 sees the same noise under both couplings.
     """
     d = model.d
-    w = zw.reshape(zw.shape[:-1] + (-1, d)) @ model.noise_chol.T
-    return jnp.broadcast_to(w, w.shape[:-2] + (n_chains, d)) if synchronous else w
+    if paths_minor:
+        zw = zw.reshape(zw.shape[:-2] + (-1, d, zw.shape[-1]))
+        w = jnp.einsum("ij,...kjp->...kip", model.noise_chol, zw)
+        chains = w.shape[:-3] + (n_chains, d, w.shape[-1])
+    else:
+        w = zw.reshape(zw.shape[:-1] + (-1, d)) @ model.noise_chol.T
+        chains = w.shape[:-2] + (n_chains, d)
+    return jnp.broadcast_to(w, chains) if synchronous else w
 
 
 @partial(jax.jit, static_argnames=("n_chains", "synchronous"))
@@ -408,11 +415,7 @@ def _block_draws(model: Model, words: jax.Array, t0, n_steps_block: int, n_chain
         z = jnp.transpose(z, (1, 2, 0))                                       # (S, P, n)
         return _inputs(model, z[..., :m]), _noise(model, z[..., m:], n_chains, synchronous)
     z = _normals(words[None, None, :, 0], words[None, None, :, 1], steps[:, None, None], j[None, :, None])  # (S, n, P)
-    zw = z[:, m:].reshape((S, -1, d, z.shape[-1]))                           # stream c: chain c's noise
-    ws = jnp.einsum("ij,skjp->skip", model.noise_chol, zw)                  # w = L z
-    if synchronous:
-        ws = jnp.broadcast_to(ws, (S, n_chains) + ws.shape[2:])
-    return _inputs(model, z[:, :m]), ws
+    return _inputs(model, z[:, :m]), _noise(model, z[:, m:], n_chains, synchronous, paths_minor=True)
 
 
 def _run_block(model: Model, words: jax.Array, h0s: jax.Array, n_steps: int, synchronous: bool, observe: Observer):
