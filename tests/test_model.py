@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import zlib
 
 import jax
 import numpy as np
@@ -42,7 +43,7 @@ CASES = list(itertools.product(("gated", "leaky"), ("constant-scalar", "constant
 
 @pytest.mark.parametrize("form,gate", CASES)
 def test_jax_matches_numpy_twin_on_identical_noise(form, gate):
-    rng = np.random.default_rng(abs(hash((form, gate))) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{form}/{gate}".encode()))   # str hash() differs per process
     p = _params(form, gate, rng)
     steps, chains = 25, 3
     xs = rng.normal(size=(steps, M_IN))
